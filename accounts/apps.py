@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Users, roles and API tokens"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from accounts.roles import ensure_role_groups
+
+        post_migrate.connect(ensure_role_groups, sender=self)

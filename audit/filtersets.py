@@ -1,0 +1,25 @@
+import django_filters
+
+from audit.models import AuditEvent
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    actor = django_filters.CharFilter(field_name="actor_username")
+    action = django_filters.CharFilter(field_name="action")
+    action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+    object_type = django_filters.CharFilter()
+    object_id = django_filters.CharFilter()
+    cluster = django_filters.CharFilter()
+    request_id = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    q = django_filters.CharFilter(method="search", label="Search in object name and message")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["actor", "action", "object_type", "object_id", "cluster", "request_id", "since", "until"]
+
+    def search(self, queryset, _name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(object_name__icontains=value) | Q(message__icontains=value))

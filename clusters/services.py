@@ -1,0 +1,129 @@
+"""Every change to the cluster registry goes through here: validate, write, audit, in one transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from audit.services import record
+from clusters import kubeconfig
+from clusters.models import Cluster, CredentialKind
+from cnimgr.api.errors import Conflict, ServiceError
+from cnimgr.redaction import remember_secret
+
+SECRET_FIELDS = ("token", "client_key")
+EDITABLE = ("display_name", "description", "server", "ca_bundle", "credential_kind", "token", "client_certificate",
+            "client_key", "labels", "enabled")  # fmt: skip
+
+
+def _validate(cluster: Cluster) -> None:
+    if cluster.ca_bundle:
+        try:
+            kubeconfig._check_certificate(cluster.ca_bundle, "ca_bundle")
+        except ValueError as exc:
+            raise ServiceError(str(exc), fields={"ca_bundle": [str(exc)]}) from None
+    if cluster.credential_kind == CredentialKind.TOKEN:
+        if not cluster.token:
+            raise ServiceError("A bearer token is required for credential kind 'token'.", fields={"token": ["required"]})
+        cluster.client_certificate = cluster.client_key = ""
+    elif cluster.credential_kind == CredentialKind.CLIENT_CERTIFICATE:
+        if not (cluster.client_certificate and cluster.client_key):
+            raise ServiceError(
+                "A client certificate and key are required for credential kind 'client-certificate'.",
+                fields={"client_certificate": ["required"], "client_key": ["required"]},
+            )
+        try:
+            kubeconfig._check_certificate(cluster.client_certificate, "client_certificate")
+            kubeconfig._check_private_key(cluster.client_key)
+        except ValueError as exc:
+            raise ServiceError(str(exc), fields={"client_key": [str(exc)]}) from None
+        cluster.token = ""
+    for name in SECRET_FIELDS:
+        remember_secret(getattr(cluster, name))
+
+
+@transaction.atomic
+def create_cluster(*, actor, name: str, **fields) -> Cluster:
+    if Cluster.objects.filter(name=name).exists():
+        raise Conflict(f"A cluster named '{name}' exists already.", fields={"name": ["already registered"]})
+    cluster = Cluster(name=name, **{k: v for k, v in fields.items() if k in EDITABLE})
+    _validate(cluster)
+    cluster.full_clean()
+    cluster.save()
+    record("cluster.create", cluster, actor=actor, cluster=cluster.name, after=cluster.snapshot())
+    return cluster
+
+
+@transaction.atomic
+def update_cluster(cluster: Cluster, *, actor, **fields) -> Cluster:
+    cluster = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    before = cluster.snapshot()
+    for key, value in fields.items():
+        if key not in EDITABLE:
+            continue
+        if key in SECRET_FIELDS and not value:
+            continue  # write-only: leaving a secret blank keeps the stored one
+        setattr(cluster, key, value)
+    _validate(cluster)
+    cluster.full_clean()
+    cluster.save()
+    after = cluster.snapshot()
+    if any(k in fields and fields[k] for k in SECRET_FIELDS):
+        after["credentials_changed"] = True
+    record("cluster.update", cluster, actor=actor, cluster=cluster.name, before=before, after=after)
+    return cluster
+
+
+@transaction.atomic
+def delete_cluster(cluster: Cluster, *, actor) -> None:
+    from operations.models import Run, RunState
+
+    if Run.objects.filter(cluster=cluster, state__in=RunState.ACTIVE).exists():
+        raise Conflict(
+            f"Cluster '{cluster.name}' has queued or running runs.", hint="Cancel them or wait, then delete again."
+        )
+    before = cluster.snapshot()
+    record("cluster.delete", cluster, actor=actor, cluster=cluster.name, before=before)
+    cluster.delete()
+
+
+def import_kubeconfig(
+    *, actor, text: str | bytes, context: str = "", import_all: bool = False, labels: dict | None = None,
+    name_prefix: str = "",
+) -> dict:  # fmt: skip
+    """Register the usable contexts of a kubeconfig. Returns what was imported and what was refused, and why."""
+    try:
+        candidates = kubeconfig.parse(text)
+    except kubeconfig.KubeconfigError as exc:
+        raise ServiceError(str(exc), fields={"kubeconfig": [str(exc)]}) from None
+    if context:
+        candidates = [c for c in candidates if c.context == context]
+        if not candidates:
+            raise ServiceError(f"The kubeconfig has no context named {context!r}.", fields={"context": ["not found"]})
+    elif not import_all:
+        if len(candidates) > 1:
+            names = ", ".join(c.context for c in candidates)
+            raise ServiceError(
+                f"The kubeconfig has {len(candidates)} contexts ({names}); pick one with `context` or set `all`.",
+                fields={"context": ["required when the file has several contexts"]},
+            )
+    imported, refused = [], []
+    for candidate in candidates:
+        name = kubeconfig.slug(name_prefix + candidate.name)
+        if not candidate.usable:
+            refused.append({"context": candidate.context, "reason": candidate.problem, "hint": candidate.hint})
+            continue
+        if Cluster.objects.filter(name=name).exists():
+            refused.append({"context": candidate.context, "reason": f"a cluster named '{name}' exists already",
+                            "hint": "Use name_prefix, or delete or rename the existing cluster."})  # fmt: skip
+            continue
+        cluster = create_cluster(
+            actor=actor, name=name, display_name=candidate.context, server=candidate.server,
+            ca_bundle=candidate.ca_pem, credential_kind=candidate.credential_kind, token=candidate.token,
+            client_certificate=candidate.client_certificate, client_key=candidate.client_key, labels=labels or {},
+        )  # fmt: skip
+        imported.append(cluster)
+    if context and refused and not imported:
+        item = refused[0]
+        raise ServiceError(f"Context {item['context']!r} cannot be imported: {item['reason']}.", hint=item["hint"],
+                           fields={"context": [item["reason"]]})  # fmt: skip
+    return {"imported": imported, "refused": refused}

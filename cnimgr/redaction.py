@@ -1,0 +1,67 @@
+"""Redaction of secrets from anything that leaves the process: logs, run events, audit records, errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+REDACTED = "[redacted]"
+
+SECRET_KEY_NAMES = re.compile(
+    r"(token|password|passwd|secret|client[-_]?key|private[-_]?key|key[-_]?data|authorization|credential|"
+    r"bearer|api[-_]?key|cookie)",
+    re.IGNORECASE,
+)
+_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_KNOWN_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    """Register a secret value seen by this process so it can be masked wherever it shows up later."""
+    if value and len(value) >= 8:
+        _KNOWN_SECRETS.add(value)
+
+
+def forget_secrets(values: Iterable[str]) -> None:
+    for value in values:
+        _KNOWN_SECRETS.discard(value)
+
+
+def redact_text(text: str) -> str:
+    text = _PEM.sub(REDACTED, text)
+    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    for secret in _KNOWN_SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact(value: Any) -> Any:
+    """Deep-copy a JSON-like value with secret-named keys masked and secret-looking strings scrubbed."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str) and SECRET_KEY_NAMES.search(key) and item not in (None, "", False, True):
+                out[key] = REDACTED
+            else:
+                out[key] = redact(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        if record.args:
+            record.args = tuple(redact(a) if isinstance(a, str | dict | list) else a for a in record.args)
+        if isinstance(record.msg, dict):
+            record.msg = redact(record.msg)
+        return True

@@ -1,0 +1,18 @@
+"""Test settings: SQLite by default, PostgreSQL/Redis when DATABASE_URL / CELERY_BROKER_URL are set (CI)."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("CNIMGR_DATA_DIR", str(Path(tempfile.gettempdir()) / f"cnimgr-test-{os.getuid()}"))
+
+from cnimgr.settings.base import *  # noqa: E402, F403
+from cnimgr.settings.base import DATABASES  # noqa: E402
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; tests never see real passwords
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405  file: workers share it
+CNIMGR_LEASE_SECONDS = 30
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "1000/min"}}  # noqa: F405

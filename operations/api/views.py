@@ -1,0 +1,67 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.roles import OPERATOR, VIEWER
+from cnimgr.api.pagination import SequenceCursorPagination
+from operations import services
+from operations.api.serializers import RunDetailSerializer, RunEventSerializer, RunSerializer
+from operations.filtersets import RunEventFilterSet, RunFilterSet
+from operations.models import Run
+
+
+def accepted(run: Run, request) -> Response:
+    """202 with the run and where to follow it (Pulp style)."""
+    data = RunSerializer(run, context={"request": request}).data
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
+class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Runs: one operation on one cluster. Creating one queues it and answers 202."""
+
+    queryset = Run.objects.select_related("cluster")
+    filterset_class = RunFilterSet
+    ordering_fields = ["id", "created_at", "finished_at"]
+    roles = {"cancel": OPERATOR, "retry": OPERATOR, "events": VIEWER}
+
+    def get_serializer_class(self):
+        return RunDetailSerializer if self.action == "retrieve" else RunSerializer
+
+    @extend_schema(responses={202: RunSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = RunSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        run = services.start_run(cluster=data["cluster"], kind=data["kind"], params=data.get("params") or {},
+                                 actor=request.user)  # fmt: skip
+        return accepted(run, request)
+
+    @extend_schema(request=None, responses={202: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel: a queued run stops at once, a running one at its next step."""
+        run = services.cancel_run(self.get_object(), actor=request.user)
+        return accepted(run, request)
+
+    @extend_schema(request=None, responses={202: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Queue a new run with the same kind and parameters."""
+        run = services.retry_run(self.get_object(), actor=request.user)
+        return accepted(run, request)
+
+    @extend_schema(responses={200: RunEventSerializer(many=True)}, filters=True)
+    @action(detail=True, methods=["get"], pagination_class=SequenceCursorPagination, filterset_class=RunEventFilterSet,
+            serializer_class=RunEventSerializer, ordering_fields=["seq"])  # fmt: skip
+    def events(self, request, pk=None):
+        """The run's output, in order. Poll with `?after=<last seq>` to get only new lines."""
+        run = self.get_object()
+        events = self.filter_queryset(run.events.all())
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(RunEventSerializer(page, many=True).data)
+
+    def filter_queryset(self, queryset):
+        if self.action == "events" and queryset.model is Run:
+            return queryset  # get_object() filters runs; the event filters apply to events only
+        return super().filter_queryset(queryset)
