@@ -30,6 +30,8 @@ REQUIRED_RULES: tuple[Rule, ...] = (
     Rule("", ("serviceaccounts", "configmaps", "services", "secrets"), READ + WRITE, "Linkerd's namespaced resources"),
     Rule("apps", ("daemonsets", "deployments"), READ + WRITE,
          "the linkerd-cni DaemonSet and control-plane Deployments"),
+    Rule("apps", ("replicasets",), READ, "check that control-plane ReplicaSets are healthy"),
+    Rule("batch", ("cronjobs",), READ + WRITE, "the linkerd-heartbeat CronJob of the control plane"),
     Rule(
         "rbac.authorization.k8s.io",
         ("clusterroles", "clusterrolebindings", "roles", "rolebindings"),

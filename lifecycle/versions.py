@@ -127,3 +127,9 @@ def check_upgrade(source: Release, target: Release, field_name: str = "version")
         warnings.append(f"the chart default of {key} differs between {source.version} and {target.version}; "
                         "set it explicitly to keep the current behaviour")
     return warnings
+
+
+def at_least(release: Release, version: str) -> bool:
+    """True when ``release`` is ``version`` or newer in the same channel (False across channels)."""
+    other = catalogue()[version]
+    return release.channel == other.channel and release.position >= other.position

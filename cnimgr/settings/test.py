@@ -14,5 +14,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405  file: workers share it
-CNIMGR_LEASE_SECONDS = 30
+
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "1000/min"}}  # noqa: F405
+
+# Integration tests run real Celery workers against Redis (scripts/test.sh starts one when none is configured).
+if os.environ.get("CNIMGR_TEST_REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
+    CELERY_BROKER_URL = os.environ["CNIMGR_TEST_REDIS_URL"]
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CNIMGR_LEASE_SECONDS = int(os.environ.get("CNIMGR_LEASE_SECONDS", "30"))
+CNIMGR_QUEUED_RESEND_SECONDS = int(os.environ.get("CNIMGR_QUEUED_RESEND_SECONDS", "120"))

@@ -1,0 +1,99 @@
+import pytest
+
+from audit.models import AuditEvent
+from operations import services
+from operations.models import Run, RunEvent, RunState
+from tests.factories import ClusterFactory, RunFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_answers_202_with_location_and_enqueues_on_commit(client_as, django_capture_on_commit_callbacks,
+                                                                 monkeypatch):  # fmt: skip
+    sent = []
+    monkeypatch.setattr("operations.tasks.execute_run.delay", lambda run_id: sent.append(run_id))
+    monkeypatch.undo()  # use the real enqueue, with the task's delay replaced
+    monkeypatch.setattr("operations.tasks.execute_run.delay", lambda run_id: sent.append(run_id))
+    cluster = ClusterFactory()
+    client = client_as("operator")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post("/api/v1/runs/", {"cluster": cluster.name, "kind": "connectivity"}, format="json")
+    assert response.status_code == 202
+    run = Run.objects.get()
+    assert response["Location"].endswith(f"/api/v1/runs/{run.pk}/")
+    assert run.state == RunState.QUEUED and run.actor_username == client.user.username
+    assert AuditEvent.objects.filter(action="run.create", object_id=str(run.pk)).exists()
+    assert len(callbacks) == 1 and sent == []  # enqueued only once the transaction commits
+    callbacks[0]()
+    assert sent == [run.pk]
+
+
+def test_unknown_kind_lists_known_ones(client_as):
+    cluster = ClusterFactory()
+    response = client_as("operator").post("/api/v1/runs/", {"cluster": cluster.name, "kind": "explode"}, format="json")
+    assert response.status_code == 400
+    assert "connectivity" in response.json()["error"]["message"]
+
+
+def test_disabled_cluster_refuses_runs(client_as):
+    cluster = ClusterFactory(enabled=False)
+    response = client_as("operator").post("/api/v1/runs/", {"cluster": cluster.name, "kind": "check"}, format="json")
+    assert response.status_code == 409
+
+
+def test_cancel_queued_run_is_immediate_and_audited(client_as):
+    run = RunFactory()
+    response = client_as("operator").post(f"/api/v1/runs/{run.pk}/cancel/")
+    assert response.status_code == 202 and response.json()["state"] == "cancelled"
+    assert AuditEvent.objects.filter(action="run.cancel", object_id=str(run.pk)).exists()
+    assert client_as("operator").post(f"/api/v1/runs/{run.pk}/cancel/").status_code == 409
+
+
+def test_cancel_running_run_sets_the_flag(client_as):
+    run = RunFactory(state=RunState.RUNNING)
+    response = client_as("operator").post(f"/api/v1/runs/{run.pk}/cancel/")
+    assert response.json()["cancel_requested"] is True and response.json()["state"] == "running"
+
+
+def test_retry_creates_a_linked_run(client_as):
+    run = RunFactory(state=RunState.FAILED, params={})
+    response = client_as("operator").post(f"/api/v1/runs/{run.pk}/retry/")
+    assert response.status_code == 202 and response.json()["retry_of"] == run.pk
+
+
+def test_events_are_paged_in_order_and_after_filters(client_as):
+    run = RunFactory()
+    for index in range(5):
+        services.append_event(run.pk, f"line {index}", step="test")
+    client = client_as("viewer")
+    data = client.get(f"/api/v1/runs/{run.pk}/events/", {"page_size": 2}).json()
+    assert [e["seq"] for e in data["results"]] == [1, 2] and data["next"]
+    assert [e["seq"] for e in client.get(data["next"]).json()["results"]] == [3, 4]
+    after = client.get(f"/api/v1/runs/{run.pk}/events/", {"after": 3}).json()["results"]
+    assert [e["message"] for e in after] == ["line 3", "line 4"]
+
+
+def test_run_events_are_append_only_sequence(db):
+    run = RunFactory()
+    services.append_event(run.pk, "a")
+    services.append_event(run.pk, "b")
+    assert list(RunEvent.objects.filter(run=run).values_list("seq", flat=True)) == [1, 2]
+
+
+def test_filters_by_state_and_cluster(client_as):
+    a, b = ClusterFactory(name="a"), ClusterFactory(name="b")
+    RunFactory(cluster=a, state=RunState.FAILED)
+    RunFactory(cluster=b, state=RunState.SUCCEEDED)
+    client = client_as("viewer")
+    assert [r["cluster"] for r in client.get("/api/v1/runs/", {"state": "failed"}).json()["results"]] == ["a"]
+    assert [r["state"] for r in client.get("/api/v1/runs/", {"cluster": "b"}).json()["results"]] == ["succeeded"]
+
+
+def test_finish_is_fenced_by_attempt(db):
+    run = RunFactory()
+    claimed = services.claim(run.pk, "w1")
+    stale = Run.objects.get(pk=run.pk)
+    stale.attempt -= 1  # a zombie worker from an earlier attempt
+    assert services.finish(stale, RunState.SUCCEEDED) is False
+    assert services.finish(claimed, RunState.FAILED, error="no") is True
+    assert services.claim(run.pk, "w2") is None  # a duplicate message cannot run it again

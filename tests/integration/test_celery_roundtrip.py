@@ -1,0 +1,102 @@
+"""Runs through a real Celery worker on Redis: the happy path, a killed worker and a lost broker message."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from audit.models import AuditEvent
+from audit.services import verify_chain
+from operations import services
+from operations.models import Run, RunState
+from tests.factories import ClusterFactory, UserFactory
+from tests.integration.conftest import wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def closed_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class SilentServer:
+    """Accepts TCP connections and never answers: an API server behind a black hole."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def close(self):
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+
+def test_run_round_trip_through_a_real_worker(client_as, celery_worker_process):
+    celery_worker_process()
+    cluster = ClusterFactory(server=f"https://127.0.0.1:{closed_port()}")
+    client = client_as("operator")
+    response = client.post("/api/v1/runs/", {"cluster": cluster.name, "kind": "connectivity"}, format="json")
+    assert response.status_code == 202
+    assert response["Location"].endswith(f"/api/v1/runs/{response.json()['id']}/")
+    run_id = response.json()["id"]
+
+    run = wait_for(lambda: Run.objects.filter(pk=run_id, state__in=RunState.FINISHED).first(), 90, message="run end")
+    assert run.state == RunState.FAILED, (run.state, run.error, run.traceback)
+    assert "reach" in run.error and run.hint
+    steps = list(run.events.values_list("step", flat=True))
+    assert steps[0] == "start" and steps[-1] == "end"
+    actions = list(AuditEvent.objects.filter(object_id=str(run_id)).order_by("id").values_list("action", flat=True))
+    assert actions == ["run.create", "run.start", "run.failed"]
+    assert verify_chain()[0]
+
+
+def test_killed_worker_leaves_a_record_and_the_run_is_closed(celery_worker_process, settings):
+    server = SilentServer()
+    try:
+        worker = celery_worker_process("doomed")
+        cluster = ClusterFactory(server=f"https://127.0.0.1:{server.port}")
+        run = services.start_run(cluster=cluster, kind="connectivity", actor=UserFactory(role="operator"))
+        wait_for(lambda: Run.objects.filter(pk=run.pk, state=RunState.RUNNING).exists(), 60, message="running")
+        worker.kill()
+        settings.CNIMGR_LEASE_SECONDS = 1
+        wait_for(lambda: services.reconcile()["lost"] or Run.objects.get(pk=run.pk).is_finished, 30,
+                 interval=1, message="reconciler to notice the dead worker")  # fmt: skip
+        run.refresh_from_db()
+        assert run.state == RunState.ERRORED
+        assert "stopped responding" in run.error and "retry" in run.hint
+        assert run.events.filter(step="reconcile").exists()
+        assert AuditEvent.objects.filter(object_id=str(run.pk), action="run.errored").exists()
+        assert verify_chain()[0]
+    finally:
+        server.close()
+
+
+def test_lost_broker_message_is_resent_by_the_reconciler(celery_worker_process, settings, monkeypatch):
+    cluster = ClusterFactory(server=f"https://127.0.0.1:{closed_port()}")
+    monkeypatch.setattr("operations.services.enqueue", lambda run: None)  # the message never reaches the broker
+    run = services.start_run(cluster=cluster, kind="connectivity", actor=UserFactory(role="operator"))
+    monkeypatch.undo()
+    celery_worker_process()
+    settings.CNIMGR_QUEUED_RESEND_SECONDS = 0
+    assert services.reconcile()["resent"] == 1
+    run = wait_for(lambda: Run.objects.filter(pk=run.pk, state__in=RunState.FINISHED).first(), 90, message="run end")
+    assert run.state == RunState.FAILED
