@@ -34,10 +34,10 @@ class Cluster(models.Model):
     cni_version = models.CharField(max_length=64, blank=True)
     cni_installed_by = models.CharField(max_length=32, blank=True)
     control_plane_version = models.CharField(max_length=64, blank=True)
-    cni_enabled = models.BooleanField(null=True)
+    cni_enabled = models.BooleanField(null=True, blank=True)
     observed = models.JSONField(default=dict, blank=True)
     observed_at = models.DateTimeField(null=True, blank=True)
-    reachable = models.BooleanField(null=True)
+    reachable = models.BooleanField(null=True, blank=True)
     missing_permissions = models.JSONField(default=list, blank=True)
 
     class Meta:

@@ -23,7 +23,9 @@ def _validate(cluster: Cluster) -> None:
             raise ServiceError(str(exc), fields={"ca_bundle": [str(exc)]}) from None
     if cluster.credential_kind == CredentialKind.TOKEN:
         if not cluster.token:
-            raise ServiceError("A bearer token is required for credential kind 'token'.", fields={"token": ["required"]})
+            raise ServiceError(
+                "A bearer token is required for credential kind 'token'.", fields={"token": ["required"]}
+            )
         cluster.client_certificate = cluster.client_key = ""
     elif cluster.credential_kind == CredentialKind.CLIENT_CERTIFICATE:
         if not (cluster.client_certificate and cluster.client_key):
@@ -99,13 +101,12 @@ def import_kubeconfig(
         candidates = [c for c in candidates if c.context == context]
         if not candidates:
             raise ServiceError(f"The kubeconfig has no context named {context!r}.", fields={"context": ["not found"]})
-    elif not import_all:
-        if len(candidates) > 1:
-            names = ", ".join(c.context for c in candidates)
-            raise ServiceError(
-                f"The kubeconfig has {len(candidates)} contexts ({names}); pick one with `context` or set `all`.",
-                fields={"context": ["required when the file has several contexts"]},
-            )
+    elif not import_all and len(candidates) > 1:
+        names = ", ".join(c.context for c in candidates)
+        raise ServiceError(
+            f"The kubeconfig has {len(candidates)} contexts ({names}); pick one with `context` or set `all`.",
+            fields={"context": ["required when the file has several contexts"]},
+        )
     imported, refused = [], []
     for candidate in candidates:
         name = kubeconfig.slug(name_prefix + candidate.name)

@@ -18,7 +18,7 @@ class RequestContext:
     via: str = ""  # api | web | worker | system
 
 
-_current: ContextVar[RequestContext] = ContextVar("cnimgr_request_context", default=RequestContext())
+_current: ContextVar[RequestContext] = ContextVar("cnimgr_request_context", default=RequestContext())  # noqa: B039 - frozen
 
 
 def current() -> RequestContext:

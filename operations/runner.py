@@ -68,8 +68,9 @@ def _drive(run: Run, lease_token: int | None) -> str:
     state, summary, error, hint, tb = RunState.SUCCEEDED, None, "", "", ""
     with RunReporter(run, lease_token) as reporter:
         try:
-            services.append_event(run.pk, f"{run.kind} on {run.cluster_name} started by {run.actor_username or 'system'}",
-                                  step="start", data={"worker": run.worker, "attempt": run.attempt})  # fmt: skip
+            who = run.actor_username or "system"
+            services.append_event(run.pk, f"{run.kind} on {run.cluster_name} started by {who}", step="start",
+                                  data={"worker": run.worker, "attempt": run.attempt})  # fmt: skip
             reporter.checkpoint()
             summary = spec.run(connection, run.params, reporter)
         except LeaseLost as exc:

@@ -12,7 +12,6 @@ import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from testbed.binaries import Binaries, find_binaries
 from testbed.cluster import TestCluster

@@ -14,6 +14,7 @@ class ApiTokenViewSet(
 ):  # fmt: skip
     """Your API tokens. Admins see everyone's. Deleting a token revokes it (the record stays)."""
 
+    queryset = ApiToken.objects.all()
     serializer_class = ApiTokenSerializer
     roles = {"read": VIEWER, "write": VIEWER}
     filterset_fields = ["name"]

@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("CNIMGR_REQUIRE_KEYS", "true")
 
-from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 
 from cnimgr.settings.base import *  # noqa: E402, F403
 from cnimgr.settings.base import ENCRYPTION_KEYS, SECRET_KEY, env  # noqa: E402

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -37,6 +37,7 @@ class Segment:
 @dataclass
 class FleetFilters:
     labels: list[str]
+    names: list[str]
     q: str
     cni: str
     cp: str
@@ -57,12 +58,15 @@ class FleetFilters:
                 errors.append(f"Ignored the label selector “{selector}”: write key=value, key!=value or key.")
                 continue
             labels.append(selector)
-        return cls(labels=labels, q=query.get("q", "").strip(), cni=query.get("cni", "").strip(),
+        names = [n.strip() for n in query.getlist("name") if n.strip()]
+        return cls(labels=labels, names=names, q=query.get("q", "").strip(), cni=query.get("cni", "").strip(),
                    cp=query.get("cp", "").strip(), errors=errors)  # fmt: skip
 
     def apply(self, queryset: QuerySet[Cluster]) -> QuerySet[Cluster]:
         if self.labels:
             queryset = queryset.filter(label_query(self.labels))
+        if self.names:
+            queryset = queryset.filter(name__in=self.names)
         if self.q:
             queryset = queryset.filter(
                 Q(name__icontains=self.q) | Q(display_name__icontains=self.q) | Q(description__icontains=self.q)
@@ -73,10 +77,10 @@ class FleetFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.labels or self.q or self.cni or self.cp)
+        return bool(self.labels or self.names or self.q or self.cni or self.cp)
 
     def as_query(self) -> str:
-        pairs = [("label", s) for s in self.labels]
+        pairs = [("label", s) for s in self.labels] + [("name", n) for n in self.names]
         pairs += [(k, v) for k, v in (("q", self.q), ("cni", self.cni), ("cp", self.cp)) if v]
         return urlencode(pairs)
 
@@ -139,8 +143,8 @@ def fleet(request: HttpRequest) -> HttpResponse:
     for error in filters.errors:
         messages.warning(request, error)
     clusters = filters.apply(Cluster.objects.all())
-    by_cni_only = FleetFilters(filters.labels, filters.q, "", filters.cp, []).apply(Cluster.objects.all())
-    by_cp_only = FleetFilters(filters.labels, filters.q, filters.cni, "", []).apply(Cluster.objects.all())
+    by_cni_only = replace(filters, cni="").apply(Cluster.objects.all())
+    by_cp_only = replace(filters, cp="").apply(Cluster.objects.all())
     context = {
         "filters": filters,
         "page": paginate(request, with_last_run(clusters), 200),

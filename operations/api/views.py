@@ -1,5 +1,6 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -8,7 +9,7 @@ from cnimgr.api.pagination import SequenceCursorPagination
 from operations import services
 from operations.api.serializers import RunDetailSerializer, RunEventSerializer, RunSerializer
 from operations.filtersets import RunEventFilterSet, RunFilterSet
-from operations.models import Run
+from operations.models import Run, RunEvent
 
 
 def accepted(run: Run, request) -> Response:
@@ -23,7 +24,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
     queryset = Run.objects.select_related("cluster")
     filterset_class = RunFilterSet
     ordering_fields = ["id", "created_at", "finished_at"]
-    roles = {"cancel": OPERATOR, "retry": OPERATOR, "events": VIEWER}
+    roles = {"cancel": OPERATOR, "retry": OPERATOR}
 
     def get_serializer_class(self):
         return RunDetailSerializer if self.action == "retrieve" else RunSerializer
@@ -51,17 +52,18 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
         run = services.retry_run(self.get_object(), actor=request.user)
         return accepted(run, request)
 
-    @extend_schema(responses={200: RunEventSerializer(many=True)}, filters=True)
-    @action(detail=True, methods=["get"], pagination_class=SequenceCursorPagination, filterset_class=RunEventFilterSet,
-            serializer_class=RunEventSerializer, ordering_fields=["seq"])  # fmt: skip
-    def events(self, request, pk=None):
-        """The run's output, in order. Poll with `?after=<last seq>` to get only new lines."""
-        run = self.get_object()
-        events = self.filter_queryset(run.events.all())
-        page = self.paginate_queryset(events)
-        return self.get_paginated_response(RunEventSerializer(page, many=True).data)
 
-    def filter_queryset(self, queryset):
-        if self.action == "events" and queryset.model is Run:
-            return queryset  # get_object() filters runs; the event filters apply to events only
-        return super().filter_queryset(queryset)
+class RunEventList(generics.ListAPIView):
+    """A run's output, in order. Poll with `?after=<last seq>` to get only new lines."""
+
+    serializer_class = RunEventSerializer
+    filterset_class = RunEventFilterSet
+    pagination_class = SequenceCursorPagination
+    ordering_fields = ["seq"]
+    roles = {"read": VIEWER}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return RunEvent.objects.none()
+        run = get_object_or_404(Run, pk=self.kwargs["pk"])
+        return run.events.all()

@@ -25,7 +25,7 @@ ENDPOINTS = [
     ("cluster-create", "post", "/api/v1/clusters/", "operator", _new_cluster_body, 201),
     ("cluster-detail", "get", "/api/v1/clusters/{cluster}/", "viewer", None, 200),
     ("cluster-update", "patch", "/api/v1/clusters/{cluster}/", "operator", lambda: {"description": "x"}, 200),
-    ("cluster-delete", "delete", "/api/v1/clusters/{cluster}/", "admin", None, 204),
+    ("cluster-delete", "delete", "/api/v1/clusters/{idle_cluster}/", "admin", None, 204),
     ("cluster-import", "post", "/api/v1/clusters/import-kubeconfig/", "operator", _kubeconfig_body, 400),
     ("run-list", "get", "/api/v1/runs/", "viewer", None, 200),
     ("run-create", "post", "/api/v1/runs/", "operator", lambda: {"cluster": "{cluster}", "kind": "connectivity"}, 202),
@@ -58,6 +58,7 @@ def test_role_matrix(endpoint, role, client_as):
     cluster = ClusterFactory()
     objects = {
         "cluster": cluster.name,
+        "idle_cluster": ClusterFactory().name,
         "run": RunFactory(cluster=cluster).pk,
         "finished_run": RunFactory(cluster=cluster, state=RunState.FAILED).pk,
     }
@@ -70,13 +71,14 @@ def test_role_matrix(endpoint, role, client_as):
         assert response.status_code == success, (name, role, response.content[:500])
     else:
         assert response.status_code == 403, (name, role, response.status_code)
-        assert response.json()["error"]["code"] == "permission_denied"
+        assert response.data["error"]["code"] == "permission_denied"
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e[0])
 def test_anonymous_gets_401(endpoint, api_client):
     name, method, path, _lowest, _body, _success = endpoint
-    response = getattr(api_client, method)(path.format(cluster="c", run=1, finished_run=1), format="json")
+    url = path.format(cluster="c", idle_cluster="c", run=1, finished_run=1)
+    response = getattr(api_client, method)(url, format="json")
     assert response.status_code == 401, name
-    assert response.json()["error"]["status"] == 401
+    assert response.data["error"]["status"] == 401

@@ -9,7 +9,10 @@ def test_secret_named_keys_are_masked_deeply():
 
 
 def test_pem_keys_and_bearer_headers_are_scrubbed_from_text():
-    text = "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig and -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
+    text = (
+        "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig and "
+        "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
+    )
     out = redact_text(text)
     assert "eyJhbGci" not in out and "MIIE" not in out and out.count(REDACTED) == 2
 
