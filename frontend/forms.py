@@ -37,17 +37,23 @@ def labels_text(labels: dict | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted((labels or {}).items()))
 
 
+def _field_for(form: forms.Form, key: str) -> str | None:
+    short = key.removeprefix("params.")
+    for name in (key, short, "params" if key.startswith("params.") else ""):
+        if name and name in form.fields:
+            return name
+    return None
+
+
 def apply_service_error(form: forms.Form, exc: ServiceError) -> None:
-    """Put a service refusal on the form: field messages where the field exists, the rest on top."""
-    placed = False
-    for name, errors in (exc.fields or {}).items():
-        if name in form.fields:
-            for error in errors if isinstance(errors, list) else [errors]:
-                form.add_error(name, str(error))
-            placed = True
-    message = exc.message + (f" {exc.hint}" if exc.hint else "")
-    if not placed or exc.hint:
-        form.add_error(None, message)
+    """Put a service refusal on the form: the message (and what to do) on top, field messages next to fields."""
+    form.add_error(None, exc.message + (f" What to do: {exc.hint}" if exc.hint else ""))
+    for key, errors in (exc.fields or {}).items():
+        name = _field_for(form, key)
+        if name is None:
+            continue
+        for error in errors if isinstance(errors, list) else [errors]:
+            form.add_error(name, str(error) if name == key else f"{key.removeprefix('params.')}: {error}")
 
 
 class ClusterForm(forms.Form):
@@ -124,10 +130,11 @@ class StartRunForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false",
                                                           "placeholder": '{"values": {"logLevel": "debug"}}'}))
 
-    def __init__(self, *args, kinds: list, versions: list, **kwargs):
+    def __init__(self, *args, kinds: list, versions: list, default_version: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.name, k.label) for k in kinds]
-        self.fields["version"].choices = [("", "— the operation's default —"), *versions]
+        self.fields["version"].choices = versions
+        self.fields["version"].initial = default_version
 
     def clean_params(self) -> dict:
         text = (self.cleaned_data.get("params") or "").strip()

@@ -52,3 +52,13 @@ def version_choices() -> list[tuple[str, list[tuple[str, str]]]]:
             label += " (unverified)"
         groups.setdefault(release.channel, []).append((release.version, label))
     return [(channel, list(reversed(items))) for channel, items in groups.items()]
+
+
+def default_version() -> str:
+    """The newest stable release: what a first install most likely wants."""
+    try:
+        from lifecycle.versions import latest
+
+        return latest("stable").version
+    except (ImportError, IndexError):
+        return ""

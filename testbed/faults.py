@@ -13,8 +13,10 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from kubernetes import client as k8s
+from kubernetes.client.rest import ApiException
 
 from testbed import stages
+from testbed.processes import wait_until
 
 if TYPE_CHECKING:
     from testbed.cluster import TestCluster
@@ -32,8 +34,42 @@ def _restart_kwok_with(cluster: TestCluster, change: Any) -> None:
         change()
     finally:
         stages.write(cluster.dir / "kwok-stages.yaml", cluster.faults.not_ready_nodes, cluster.faults.held_pods)
+        _release_node_leases(cluster)
         kwok.start()
         _save_state(cluster)
+    _wait_kwok_manages_nodes(cluster)
+
+
+def _wait_kwok_manages_nodes(cluster: TestCluster, timeout: float = 30.0) -> None:
+    """Return once the new kwok holds every node's Lease, i.e. plays stages again (typically < 1 s)."""
+    with cluster.api_client() as api:
+        coordination = k8s.CoordinationV1Api(api)
+
+        def all_held() -> bool:
+            if not cluster.processes["kwok"].running():
+                raise RuntimeError(f"kwok exited:\n{cluster.processes['kwok'].log_tail()}")
+            leases = coordination.list_namespaced_lease("kube-node-lease").items
+            return {lease.metadata.name for lease in leases} >= set(cluster.node_names)
+
+        wait_until(all_held, timeout, interval=0.1, what=f"{cluster.name}: kwok to take over the node leases")
+
+
+def _release_node_leases(cluster: TestCluster) -> None:
+    """Delete the node Leases the stopped kwok held, so the new kwok takes the nodes over at once.
+
+    kwok manages (and plays stages for pods on) only the nodes whose Lease it holds, under a random identity per
+    process; a restarted kwok would otherwise wait for the old Leases to expire (40 s) before doing anything.
+    The node-lifecycle controller does not notice the sub-second gap: it only marks a node unknown after its
+    grace period without any heartbeat.
+    """
+    with cluster.api_client() as api:
+        coordination = k8s.CoordinationV1Api(api)
+        for node in cluster.node_names:
+            try:
+                coordination.delete_namespaced_lease(node, "kube-node-lease")
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
 
 
 def _save_state(cluster: TestCluster) -> None:

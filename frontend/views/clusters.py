@@ -13,7 +13,7 @@ from clusters import services as cluster_services
 from clusters.models import Cluster
 from cnimgr.api.errors import ServiceError
 from frontend.forms import ClusterForm, StartRunForm, apply_service_error
-from frontend.kinds import run_kinds, version_choices
+from frontend.kinds import default_version, run_kinds, version_choices
 from frontend.views.common import flash_service_error, role_required, viewer_required
 from operations import services as run_services
 from operations.models import Run, RunState
@@ -89,7 +89,8 @@ def start_run(request: HttpRequest, name: str) -> HttpResponse:
     kinds = run_kinds()
     data = request.POST if request.method == "POST" else None
     initial = {"kind": request.GET.get("kind") or (kinds[0].name if kinds else "")}
-    form = StartRunForm(data, initial=initial, kinds=kinds, versions=version_choices())
+    form = StartRunForm(data, initial=initial, kinds=kinds, versions=version_choices(),
+                        default_version=default_version())
     if request.method == "POST" and form.is_valid():
         try:
             run = run_services.start_run(cluster=cluster, kind=form.cleaned_data["kind"], params=form.run_params(),
