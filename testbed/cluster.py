@@ -12,6 +12,7 @@ import http.client
 import json
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_IP = "10.96.0.1"  # first address of SERVICE_CIDR: the `kubernetes` Service
 APISERVER_READY_TIMEOUT = 180.0
 CLUSTER_READY_TIMEOUT = 180.0
+APISERVER_STOP_GRACE = 3.0
 
 # Controllers enough for DaemonSets, Deployments, namespaces, garbage collection and service accounts. Fewer
 # controllers mean fewer informers, less CPU at start-up and less memory on a 2-core machine.
@@ -107,6 +109,8 @@ class TestCluster:
         self.node_names = node_names
         self.processes = processes
         self.faults = faults or FaultState()
+        # Set by the fleet: persists pids and faults to fleet.json after a fault control changes them.
+        self.on_change: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return f"TestCluster(name={self.name!r}, server={self.server!r})"
@@ -364,8 +368,9 @@ class TestCluster:
 
     def stop(self) -> None:
         # Clients first, so they do not log a burst of connection errors while the API server goes away.
-        for component in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver"):
+        for component in ("kwok", "kube-scheduler", "kube-controller-manager"):
             self.processes[component].stop()
+        self.processes["kube-apiserver"].stop(timeout=APISERVER_STOP_GRACE)
 
     def running(self) -> dict[str, bool]:
         return {component: proc.running() for component, proc in self.processes.items()}
@@ -376,15 +381,25 @@ class TestCluster:
     # ------------------------------------------------------------------ fault controls
 
     def stop_apiserver(self) -> None:
-        """Stop kube-apiserver only; clients then get "connection refused" on the same port."""
-        self.processes["kube-apiserver"].stop()
+        """Stop kube-apiserver only; clients then get "connection refused" on the same port.
+
+        The server closes its listener at once on SIGTERM but then drains open watches for many seconds; a
+        short grace before SIGKILL keeps the fault quick (it is an outage, not a maintenance shutdown).
+        """
+        self.processes["kube-apiserver"].stop(timeout=APISERVER_STOP_GRACE)
+        self.changed()
 
     def start_apiserver(self, timeout: float = APISERVER_READY_TIMEOUT) -> None:
         """Start kube-apiserver again on the same port and wait for /readyz."""
         apiserver = self.processes["kube-apiserver"]
         if not apiserver.running():
             apiserver.start()
+            self.changed()
         self.wait_apiserver_ready(timeout)
+
+    def changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def set_node_ready(self, node: str, ready: bool) -> None:
         from testbed import faults

@@ -36,7 +36,7 @@ def _restart_kwok_with(cluster: TestCluster, change: Any) -> None:
         stages.write(cluster.dir / "kwok-stages.yaml", cluster.faults.not_ready_nodes, cluster.faults.held_pods)
         _release_node_leases(cluster)
         kwok.start()
-        _save_state(cluster)
+        cluster.changed()
     _wait_kwok_manages_nodes(cluster)
 
 
@@ -70,13 +70,6 @@ def _release_node_leases(cluster: TestCluster) -> None:
             except ApiException as exc:
                 if exc.status != 404:
                     raise
-
-
-def _save_state(cluster: TestCluster) -> None:
-    # A detached fleet (python -m testbed up) records the new kwok pid and fault state in fleet.json.
-    hook = getattr(cluster, "on_change", None)
-    if hook is not None:
-        hook()
 
 
 def set_node_ready(cluster: TestCluster, node: str, ready: bool) -> None:

@@ -56,7 +56,7 @@ class Fleet:
         self.timings: dict[str, float] = {}
         self._stopped = False
         for cluster in clusters:
-            cluster.on_change = self.save_state  # type: ignore[attr-defined]
+            cluster.on_change = self.save_state
         if not detached:
             # Garbage collection of a forgotten Fleet stops it too (atexit covers interpreter exit).
             self._finalizer = weakref.finalize(self, _stop_processes, [*self._all_processes()])
@@ -141,7 +141,7 @@ class Fleet:
                     detached=detach,
                     pid_dir=pid_dir,
                 )
-                cluster.on_change = fleet.save_state  # type: ignore[attr-defined]
+                cluster.on_change = fleet.save_state
                 fleet.clusters.append(cluster)
             fleet.timings["etcd_and_pki"] = time.monotonic() - t0
             if parallel:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ def when(value: datetime | None, fmt: str = "datetime") -> SafeString:
     """`<time>` with an ISO timestamp; static/frontend/app.js rewrites the text into the browser's time zone."""
     if not value:
         return mark_safe('<span class="muted">—</span>')  # noqa: S308
-    utc = timezone.localtime(value, timezone.UTC) if timezone.is_aware(value) else value
+    utc = value.astimezone(dt.UTC) if timezone.is_aware(value) else value
     iso = utc.isoformat().replace("+00:00", "Z")
     return format_html(
         '<time datetime="{}" data-format="{}" title="{} UTC">{} UTC</time>',
