@@ -60,19 +60,31 @@ class ClusterForm(forms.Form):
     name = forms.SlugField(max_length=100, help_text="Short unique name used in URLs and targeting, e.g. prod-eu-1.")
     display_name = forms.CharField(max_length=200, required=False)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    server = forms.URLField(max_length=500, assume_scheme="https",
-                            widget=forms.URLInput(attrs={"placeholder": "https://10.0.0.1:6443"}))
-    ca_bundle = forms.CharField(label="CA bundle (PEM)", required=False,
-                                widget=forms.Textarea(attrs={"rows": 4, "placeholder": "-----BEGIN CERTIFICATE-----"}))
+    server = forms.URLField(
+        max_length=500, assume_scheme="https", widget=forms.URLInput(attrs={"placeholder": "https://10.0.0.1:6443"})
+    )
+    ca_bundle = forms.CharField(
+        label="CA bundle (PEM)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "-----BEGIN CERTIFICATE-----"}),
+    )
     credential_kind = forms.ChoiceField(choices=CredentialKind.choices, initial=CredentialKind.TOKEN)
-    token = forms.CharField(label="Bearer token", required=False,
-                            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
-    client_certificate = forms.CharField(label="Client certificate (PEM)", required=False,
-                                         widget=forms.Textarea(attrs={"rows": 4}))
-    client_key = forms.CharField(label="Client key (PEM)", required=False,
-                                 widget=SecretTextarea(attrs={"rows": 4, "autocomplete": "off"}))
-    labels = forms.CharField(required=False, help_text="key=value pairs, separated by commas: env=prod, region=eu-west",
-                             widget=forms.TextInput(attrs={"placeholder": "env=prod, region=eu-west"}))
+    token = forms.CharField(
+        label="Bearer token",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    client_certificate = forms.CharField(
+        label="Client certificate (PEM)", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    client_key = forms.CharField(
+        label="Client key (PEM)", required=False, widget=SecretTextarea(attrs={"rows": 4, "autocomplete": "off"})
+    )
+    labels = forms.CharField(
+        required=False,
+        help_text="key=value pairs, separated by commas: env=prod, region=eu-west",
+        widget=forms.TextInput(attrs={"placeholder": "env=prod, region=eu-west"}),
+    )
     enabled = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args, cluster: Cluster | None = None, **kwargs):
@@ -102,12 +114,17 @@ class ClusterForm(forms.Form):
 
 class KubeconfigUploadForm(forms.Form):
     file = forms.FileField(required=False, label="Kubeconfig file")
-    kubeconfig = forms.CharField(required=False, label="…or paste it",
-                                 widget=SecretTextarea(attrs={"rows": 8, "spellcheck": "false",
-                                                             "placeholder": "apiVersion: v1\nkind: Config\n…"}))
+    kubeconfig = forms.CharField(
+        required=False,
+        label="…or paste it",
+        widget=SecretTextarea(
+            attrs={"rows": 8, "spellcheck": "false", "placeholder": "apiVersion: v1\nkind: Config\n…"}
+        ),
+    )
     labels = forms.CharField(required=False, help_text="Applied to every imported cluster, e.g. env=prod, region=eu")
-    name_prefix = forms.CharField(required=False, max_length=40,
-                                  help_text="Prepended to each context name to make the cluster name")
+    name_prefix = forms.CharField(
+        required=False, max_length=40, help_text="Prepended to each context name to make the cluster name"
+    )
 
     def clean_labels(self) -> dict[str, str]:
         return parse_labels(self.cleaned_data.get("labels") or "")
@@ -126,9 +143,13 @@ class KubeconfigUploadForm(forms.Form):
 class StartRunForm(forms.Form):
     kind = forms.ChoiceField()
     version = forms.ChoiceField(required=False, label="Linkerd version")
-    params = forms.CharField(required=False, label="Parameters (JSON)",
-                             widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false",
-                                                          "placeholder": '{"values": {"logLevel": "debug"}}'}))
+    params = forms.CharField(
+        required=False,
+        label="Parameters (JSON)",
+        widget=forms.Textarea(
+            attrs={"rows": 6, "spellcheck": "false", "placeholder": '{"values": {"logLevel": "debug"}}'}
+        ),
+    )
 
     def __init__(self, *args, kinds: list, versions: list, default_version: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,7 +166,7 @@ class StartRunForm(forms.Form):
         except json.JSONDecodeError as exc:
             raise ValidationError(f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
         if not isinstance(value, dict):
-            raise ValidationError("Parameters must be a JSON object, e.g. {\"version\": \"stable-2.14.10\"}.")
+            raise ValidationError('Parameters must be a JSON object, e.g. {"version": "stable-2.14.10"}.')
         return value
 
     def run_params(self) -> dict:

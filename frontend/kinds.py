@@ -30,8 +30,14 @@ def run_kinds() -> list[KindInfo]:
     kinds = []
     for name, spec in KINDS.items():
         label = getattr(spec, "title", "") or getattr(spec, "label", "") or name.replace("-", " ").capitalize()
-        kinds.append(KindInfo(name=name, label=str(label).replace("Cni", "CNI").replace("cni", "CNI"),
-                              description=_describe(spec), mutating=bool(getattr(spec, "mutating", False))))
+        kinds.append(
+            KindInfo(
+                name=name,
+                label=str(label).replace("Cni", "CNI").replace("cni", "CNI"),
+                description=_describe(spec),
+                mutating=bool(getattr(spec, "mutating", False)),
+            )
+        )
     return kinds
 
 

@@ -5,8 +5,11 @@ from frontend.views import audit, clusters, fleet, register, runs
 
 app_name = "frontend"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="frontend/login.html", redirect_authenticated_user=True),
-         name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="frontend/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", fleet.fleet, name="fleet"),
     path("fleet/check-connectivity/", fleet.check_all, name="fleet-check"),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit.services import record
@@ -18,6 +19,10 @@ from lifecycle.operations import KINDS
 from operations import leases
 from operations.models import Run, RunEvent, RunState
 
+log = structlog.get_logger(__name__)
+# Fail fast when the broker is down: the reconciler re-sends, so the API need not hang waiting for it.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
 
 def kind_spec(kind: str):
     spec = KINDS.get(kind)
@@ -27,11 +32,19 @@ def kind_spec(kind: str):
     return spec
 
 
-def enqueue(run: Run) -> None:
+def enqueue(run: Run) -> bool:
+    """Send the run to the workers. If the broker is down the run stays queued and the reconciler re-sends it."""
     from operations.tasks import execute_run
 
+    try:
+        execute_run.apply_async((run.pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the database row is the source of truth
+        log.warning("broker unavailable, run left queued", run=run.pk, error=type(exc).__name__)
+        append_event(run.pk, "The task queue is unreachable; the run stays queued and is sent when it is back.",
+                     level="warning", step="queue")  # fmt: skip
+        return False
     Run.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
-    execute_run.delay(run.pk)
+    return True
 
 
 def start_run(*, cluster: Cluster, kind: str, params: dict | None = None, actor, retry_of: Run | None = None) -> Run:
@@ -178,10 +191,7 @@ def reconcile() -> dict:
                 leases.release(run.cluster_id, run.pk)
             lost += 1
     resend_before = now - timedelta(seconds=settings.CNIMGR_QUEUED_RESEND_SECONDS)
-    for run in Run.objects.filter(state=RunState.QUEUED, enqueued_at__lt=resend_before):
-        enqueue(run)
-        resent += 1
-    for run in Run.objects.filter(state=RunState.QUEUED, enqueued_at__isnull=True, created_at__lt=resend_before):
-        enqueue(run)
-        resent += 1
+    stale = Q(enqueued_at__lt=resend_before) | Q(enqueued_at__isnull=True, created_at__lt=resend_before)
+    for run in Run.objects.filter(stale, state=RunState.QUEUED):
+        resent += enqueue(run)
     return {"lost": lost, "resent": resent}

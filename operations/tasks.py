@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from django.utils import timezone
+
 from operations import runner, services
+from operations.models import Run
 
 LEASE_RETRY_SECONDS = 15
 
@@ -14,6 +17,7 @@ def execute_run(self, run_id: int):
     try:
         return runner.execute(run_id)
     except runner.LeaseBusy as busy:
+        Run.objects.filter(pk=run_id).update(enqueued_at=timezone.now())  # still in flight: no re-send needed
         services.append_event(
             run_id, f"Waiting: run #{busy.holder_run_id} is changing this cluster; retrying in {LEASE_RETRY_SECONDS}s.",
             level="info", step="queue",

@@ -106,7 +106,7 @@ def pretty_json(value: Any) -> str:
 @register.filter
 def compact_json(value: Any) -> str:
     if isinstance(value, str):
-        return value
+        return value or '""'
     return json.dumps(value, sort_keys=True, default=str)
 
 
@@ -134,10 +134,14 @@ def _tree(value: Any, depth: int = 0) -> SafeString:
         if not value:
             return mark_safe('<span class="muted">(none)</span>')  # noqa: S308
         if all(not isinstance(item, dict | list) for item in value):
-            return format_html('<span class="chips">{}</span>',
-                               format_html_join("", '<span class="chip plain">{}</span>', ((i,) for i in value)))
-        return format_html('<ol class="tree-list">{}</ol>',
-                           format_html_join("", "<li>{}</li>", ((_tree(i, depth + 1),) for i in value)))
+            return format_html(
+                '<span class="chips">{}</span>',
+                format_html_join("", '<span class="chip plain">{}</span>', ((i,) for i in value)),
+            )
+        return format_html(
+            '<ol class="tree-list">{}</ol>',
+            format_html_join("", "<li>{}</li>", ((_tree(i, depth + 1),) for i in value)),
+        )
     return _scalar(value)
 
 
@@ -152,11 +156,12 @@ def diff_rows(event) -> list[dict]:
     """Keys of an audit event's before/after snapshots, with the changed ones flagged."""
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
+    both = bool(isinstance(event.before, dict) and isinstance(event.after, dict))
     rows = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key, None), after.get(key, None)
         rows.append({
-            "key": key, "before": old, "after": new, "changed": old != new,
+            "key": key, "before": old, "after": new, "changed": both and old != new,
             "in_before": key in before, "in_after": key in after,
         })  # fmt: skip
     return rows

@@ -89,8 +89,9 @@ def start_run(request: HttpRequest, name: str) -> HttpResponse:
     kinds = run_kinds()
     data = request.POST if request.method == "POST" else None
     initial = {"kind": request.GET.get("kind") or (kinds[0].name if kinds else "")}
-    form = StartRunForm(data, initial=initial, kinds=kinds, versions=version_choices(),
-                        default_version=default_version())
+    form = StartRunForm(
+        data, initial=initial, kinds=kinds, versions=version_choices(), default_version=default_version()
+    )
     if request.method == "POST" and form.is_valid():
         try:
             run = run_services.start_run(cluster=cluster, kind=form.cleaned_data["kind"], params=form.run_params(),

@@ -11,9 +11,8 @@ pytestmark = pytest.mark.django_db
 def test_create_answers_202_with_location_and_enqueues_on_commit(client_as, django_capture_on_commit_callbacks,
                                                                  monkeypatch):  # fmt: skip
     sent = []
-    monkeypatch.setattr("operations.tasks.execute_run.delay", lambda run_id: sent.append(run_id))
-    monkeypatch.undo()  # use the real enqueue, with the task's delay replaced
-    monkeypatch.setattr("operations.tasks.execute_run.delay", lambda run_id: sent.append(run_id))
+    monkeypatch.undo()  # use the real enqueue, with the task's publishing replaced
+    monkeypatch.setattr("operations.tasks.execute_run.apply_async", lambda args, **kw: sent.append(args[0]))
     cluster = ClusterFactory()
     client = client_as("operator")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -100,3 +100,58 @@ def test_lost_broker_message_is_resent_by_the_reconciler(celery_worker_process, 
     assert services.reconcile()["resent"] == 1
     run = wait_for(lambda: Run.objects.filter(pk=run.pk, state__in=RunState.FINISHED).first(), 90, message="run end")
     assert run.state == RunState.FAILED
+
+
+def point_app_at(app, url: str) -> None:
+    """Switch this process's publisher to another broker (connection pools are cached per app)."""
+    app.conf.broker_url = url
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_broker_outage_keeps_the_run_and_it_runs_after_restart(client_as, worker_env, tmp_path, settings):
+    """Redis goes down: the API still answers 202, the run waits, and runs once Redis is back."""
+    import subprocess
+
+    from django.utils import timezone
+
+    from cnimgr.celery import app
+
+    port = closed_port()
+    redis_cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--dir", str(tmp_path)]  # fmt: skip
+    redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.CELERY_BROKER_URL = url
+    point_app_at(app, url)
+    from tests.integration.conftest import WorkerProcess
+
+    worker = None
+    try:
+        wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 10, message="redis up")
+        worker = WorkerProcess({**worker_env, "CELERY_BROKER_URL": url}, f"outage-{port}").start()
+        redis.terminate()
+        redis.wait(10)
+        cluster = ClusterFactory(server=f"https://127.0.0.1:{closed_port()}")
+        response = client_as("operator").post("/api/v1/runs/", {"cluster": cluster.name, "kind": "connectivity"},
+                                              format="json")  # fmt: skip
+        assert response.status_code == 202
+        run = Run.objects.get(pk=response.json()["id"])
+        assert run.state == RunState.QUEUED and run.enqueued_at is None
+        assert run.events.filter(step="queue", level="warning").exists()
+
+        redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+        wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 10, message="redis back")
+        settings.CNIMGR_QUEUED_RESEND_SECONDS = 0
+        wait_for(lambda: services.reconcile()["resent"], 30, interval=1, message="re-send after the outage")
+        run = wait_for(lambda: Run.objects.filter(pk=run.pk, state__in=RunState.FINISHED).first(), 90,
+                       message="run end after the outage")  # fmt: skip
+        assert run.state == RunState.FAILED and run.enqueued_at <= timezone.now()
+    finally:
+        if worker:
+            worker.stop()
+        redis.terminate()
+        settings.CELERY_BROKER_URL = worker_env["CELERY_BROKER_URL"]
+        point_app_at(app, worker_env["CELERY_BROKER_URL"])

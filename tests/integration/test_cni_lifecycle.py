@@ -174,3 +174,53 @@ def test_uninstall_leaves_no_labelled_resource(fleet, cleanup):
     with connect(cluster, "admin") as admin:
         assert labelled(admin) == {}
         assert list_objects(admin, "v1", "Pod", namespace=NS) == []
+
+
+def test_adopts_a_cli_install(fleet, cleanup):
+    """Objects as `linkerd install-cni | kubectl create -f -` leaves them are taken over without a reinstall."""
+    from lifecycle.cni.render import render
+    from lifecycle.cni.values import build_values
+    from lifecycle.versions import get_release
+
+    cluster, release = fleet.clusters[1], get_release(TARGET)
+    manifests = render(build_values({}, {}, release), release).manifests
+    with connect(cluster, "admin") as admin:
+        dyn = admin.dynamic()
+        for manifest in manifests:
+            for meta in (manifest["metadata"], manifest.get("spec", {}).get("template", {}).get("metadata", {})):
+                if "linkerd.io/created-by" in (meta.get("annotations") or {}):
+                    meta["annotations"]["linkerd.io/created-by"] = f"linkerd/cli {TARGET}"
+            dyn.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"]).create(
+                body=manifest, namespace=manifest["metadata"].get("namespace"))
+    with connect(cluster) as conn:
+        assert run(conn, "check")[0]["observed"]["cni"]["installed_by"] == "linkerd-cli"
+        result, reporter = run(conn, "install-cni", version=TARGET, timeout_seconds=120)
+    actions = {d["object"]: d["action"] for d in result["diff"]}
+    assert actions["DaemonSet linkerd-cni/linkerd-cni"] == "update"  # only the created-by annotation differs
+    assert {a for o, a in actions.items() if not o.startswith("DaemonSet")} == {"unchanged"}
+    assert any("installed by linkerd-cli" in m for m in reporter.messages("preflight"))
+    assert result["observed"]["cni"]["installed_by"] == "cnimgr"
+
+
+def test_control_plane_mismatch_is_caught_and_blocks_uninstall(fleet, cleanup):
+    cluster = fleet.clusters[0]
+    with cluster.api_client("admin") as api:
+        core = k8s.CoreV1Api(api)
+        core.create_namespace({"metadata": {"name": "linkerd"}})
+        core.create_namespaced_config_map("linkerd", {"metadata": {"name": "linkerd-config"}, "data": {
+            "values": "cniEnabled: true\nlinkerdVersion: edge-26.8.3\nproxy:\n  ports:\n    inbound: 5143\n"}})
+    try:
+        with connect(cluster) as conn:
+            with pytest.raises(OperationFailed) as err:
+                run(conn, "install-cni", version=TARGET, timeout_seconds=120)
+            checks = err.value.data["checks"]
+            assert checks["failed"] == ["cni plugin config matches the control plane's proxy settings"]
+            assert err.value.data["result"]["content_hash"]  # the partial result travels with the failure
+            with pytest.raises(OperationFailed, match="cniEnabled: true"):
+                run(conn, "uninstall-cni")
+            result, _ = run(conn, "uninstall-cni", force=True, timeout_seconds=120)
+            assert result["observed"]["control_plane"] == {"installed": True, "version": "edge-26.8.3",
+                                                           "cniEnabled": True, "namespace": "linkerd"}
+    finally:
+        with cluster.api_client("admin") as api:
+            k8s.CoreV1Api(api).delete_namespace("linkerd")

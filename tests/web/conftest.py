@@ -39,11 +39,17 @@ def admin(web_as) -> Client:
 
 @pytest.fixture
 def cluster(db):
-    return ClusterFactory(name="prod-eu-1", labels={"env": "prod", "region": "eu-west"},
-                          cni_version="v1.6.0", control_plane_version="stable-2.14.10", reachable=True)
+    return ClusterFactory(
+        name="prod-eu-1",
+        labels={"env": "prod", "region": "eu-west"},
+        cni_version="v1.6.0",
+        control_plane_version="stable-2.14.10",
+        reachable=True,
+    )
 
 
 @pytest.fixture
 def run(cluster):
-    return RunFactory(cluster=cluster, kind="check", state="running", progress_done=2, progress_total=5,
-                      progress_step="checks")
+    return RunFactory(
+        cluster=cluster, kind="check", state="running", progress_done=2, progress_total=5, progress_step="checks"
+    )

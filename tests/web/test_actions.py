@@ -18,8 +18,10 @@ def post_urls(cluster, run) -> list[tuple[str, dict]]:
         (reverse("frontend:run-start", args=[cluster.name]), {"kind": "connectivity"}),
         (reverse("frontend:run-cancel", args=[run.pk]), {}),
         (reverse("frontend:run-retry", args=[run.pk]), {}),
-        (reverse("frontend:cluster-new"), {"name": "x", "server": "https://1.2.3.4", "credential_kind": "token",
-                                           "token": "abcdefgh12345"}),
+        (
+            reverse("frontend:cluster-new"),
+            {"name": "x", "server": "https://1.2.3.4", "credential_kind": "token", "token": "abcdefgh12345"},
+        ),
         (reverse("frontend:kubeconfig-read"), {"kubeconfig": "kind: Config"}),
         (reverse("frontend:kubeconfig-import"), {"blob": "x", "context": "__all__"}),
         (reverse("frontend:cluster-edit", args=[cluster.name]), {"server": "https://9.9.9.9"}),
@@ -43,8 +45,12 @@ def test_viewer_cannot_open_operator_forms(viewer, cluster):
 
 def test_operator_cannot_delete(operator, cluster):
     assert operator.get(reverse("frontend:cluster-delete", args=[cluster.name])).status_code == 403
-    assert operator.post(reverse("frontend:cluster-delete", args=[cluster.name]),
-                         {"confirm_name": cluster.name}).status_code == 403
+    assert (
+        operator.post(
+            reverse("frontend:cluster-delete", args=[cluster.name]), {"confirm_name": cluster.name}
+        ).status_code
+        == 403
+    )
     assert Cluster.objects.filter(pk=cluster.pk).exists()
 
 
@@ -64,8 +70,9 @@ def test_run_form_sends_the_version_and_json_params(operator, cluster):
     url = reverse("frontend:run-start", args=[cluster.name])
     form = operator.get(url + "?kind=install-cni").content.decode()
     assert 'name="version"' in form and "stable-" in form
-    response = operator.post(url, {"kind": "install-cni", "version": "stable-2.14.10",
-                                   "params": '{"values": {"logLevel": "debug"}}'})
+    response = operator.post(
+        url, {"kind": "install-cni", "version": "stable-2.14.10", "params": '{"values": {"logLevel": "debug"}}'}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     run = Run.objects.get()
     assert run.params["version"] == "stable-2.14.10"

@@ -78,8 +78,13 @@ def test_admin_sees_delete(admin, cluster):
 
 def test_fleet_shows_state_filters_and_summary(viewer):
     ClusterFactory(name="a", labels={"env": "prod"}, cni_version="v1.6.0", observed_at="2025-01-01T00:00:00Z")
-    ClusterFactory(name="b", labels={"env": "prod"}, cni_version="v1.6.0", observed_at="2025-01-01T00:00:00Z",
-                   missing_permissions=["list nodes"])
+    ClusterFactory(
+        name="b",
+        labels={"env": "prod"},
+        cni_version="v1.6.0",
+        observed_at="2025-01-01T00:00:00Z",
+        missing_permissions=["list nodes"],
+    )
     ClusterFactory(name="c", labels={"env": "dev"}, cni_version="v1.5.1", observed_at="2025-01-01T00:00:00Z")
     ClusterFactory(name="d", labels={"env": "prod"})  # never checked
     RunFactory(cluster__name="e", kind="check", state="failed")

@@ -48,11 +48,12 @@ def test_run_page_polls_only_while_active(viewer, run):
     page = viewer.get(reverse("frontend:run", args=[run.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in page and "after=2" in page
     assert "step-failed" in page  # the step timeline marks the step that logged an error
-    Run.objects.filter(pk=run.pk).update(state="errored", error="KeyError: 'x'", hint="Report it",
-                                         traceback="Traceback (most recent call last):\n  ...")
+    Run.objects.filter(pk=run.pk).update(
+        state="errored", error="KeyError: 'x'", hint="Report it", traceback="Traceback (most recent call last):\n  ..."
+    )
     done = viewer.get(reverse("frontend:run", args=[run.pk])).content.decode()
     assert "hx-trigger" not in done.split('id="run-events"')[1]
-    assert "<details class=\"traceback\">" in done and "Report it" in done
+    assert '<details class="traceback">' in done and "Report it" in done
 
 
 def test_catching_up_on_many_events_polls_at_once(viewer, run):

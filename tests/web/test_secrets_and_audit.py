@@ -37,11 +37,15 @@ def test_canary_secret_never_appears_in_any_page(admin):
         assert CANARY not in html, url
         assert key_marker not in html, url
     # a failed edit re-renders the form: still nothing
-    html = admin.post(reverse("frontend:cluster-edit", args=["canary"]),
-                      {"server": "not a url", "credential_kind": "token", "token": CANARY + "-typed"}).content.decode()
+    html = admin.post(
+        reverse("frontend:cluster-edit", args=["canary"]),
+        {"server": "not a url", "credential_kind": "token", "token": CANARY + "-typed"},
+    ).content.decode()
     assert CANARY not in html
-    html = admin.post(reverse("frontend:cluster-edit", args=["canary-cert"]), {
-        "server": "not a url", "credential_kind": "client-certificate", "client_key": key}).content.decode()
+    html = admin.post(
+        reverse("frontend:cluster-edit", args=["canary-cert"]),
+        {"server": "not a url", "credential_kind": "client-certificate", "client_key": key},
+    ).content.decode()
     assert key_marker not in html
     html = admin.post(reverse("frontend:kubeconfig-read"),
                       {"kubeconfig": kubeconfig({"c": {"token": CANARY}})}).content.decode()  # fmt: skip
@@ -55,7 +59,7 @@ def test_audit_filters_export_links_and_entries(viewer, operator):
     page = viewer.get(reverse("frontend:audit") + f"?actor={operator.user.username}&cluster=prod-1"
                       "&since=2020-01-01&until=2099-12-31&tz=Europe/Berlin").content.decode()  # fmt: skip
     assert "cluster.update" in page
-    assert "<table class=\"diff\">" in page and "env" in page
+    assert '<table class="diff">' in page and "env" in page
     csv_link = page.split('href="', 1)[1]
     for chunk in page.split('href="')[1:]:
         if "/api/v1/audit-events/export/" in chunk:

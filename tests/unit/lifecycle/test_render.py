@@ -26,7 +26,8 @@ FULLY_CUSTOMISED = {
     "image": {"name": "registry.example.com/linkerd/cni-plugin", "version": "v1.6.8", "pullPolicy": "Always"},
     "imagePullSecrets": [{"name": "regcred"}, "other-cred"],
     "extraInitContainers": [{"name": "wait-for-calico", "image": "busybox:1.36",
-                             "command": ["sh", "-c", "until ls /host/etc/cni/net.d/10-calico.conflist; do sleep 1; done"]}],
+                             "command": ["sh", "-c", "until ls /host/etc/cni/net.d/10-calico.conflist; do sleep 1;"
+                                         " done"]}],
     "podLabels": {"team": "mesh"}, "commonLabels": {"example.com/owner": "platform"},
     "resources": {"cpu": {"request": "10m", "limit": "100m"}, "memory": {"request": "16Mi", "limit": "64Mi"},
                   "ephemeral-storage": {"limit": "1Gi"}},

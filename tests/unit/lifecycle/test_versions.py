@@ -2,7 +2,14 @@ import pytest
 
 from lifecycle.errors import InvalidParams
 from lifecycle.versions import (
-    CHANNELS, FEATURE_MIN_CNI_PLUGIN, at_least, catalogue, check_upgrade, get_release, latest, parse_semver,
+    CHANNELS,
+    FEATURE_MIN_CNI_PLUGIN,
+    at_least,
+    catalogue,
+    check_upgrade,
+    get_release,
+    latest,
+    parse_semver,
 )
 
 
