@@ -80,7 +80,7 @@ def _drive(run: Run, lease_token: int | None) -> str:
             state, error = RunState.CANCELLED, "Cancelled on request."
         except OperationFailed as exc:  # includes ClusterError: the cluster said no
             state, error, hint = RunState.FAILED, str(exc), exc.hint
-            summary = {"failure": exc.data} if exc.data else None
+            summary = exc.data or None  # what was learnt before the refusal (e.g. the missing permissions)
         except Exception as exc:  # noqa: BLE001 - any other exception is our bug: keep the traceback
             try:
                 classified = classify_error(exc)

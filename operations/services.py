@@ -150,23 +150,25 @@ def finish(run: Run, state: str, *, summary=None, error: str = "", hint: str = "
 
 
 def _write_observed(cluster_id: int, summary: dict) -> None:
-    observed = summary.get("observed")
+    """Copy what a run learnt about the cluster onto the cluster row (the fleet page reads it from there)."""
     fields: dict = {}
-    if "reachable" in summary:
-        fields["reachable"] = summary["reachable"]
-    if "missing_permissions" in summary:
-        fields["missing_permissions"] = summary["missing_permissions"]
+    if summary.get("kubernetes_version"):
+        fields.update(kubernetes_version=summary["kubernetes_version"], reachable=True)
+    if isinstance(summary.get("missing"), list):
+        fields["missing_permissions"] = summary["missing"]
+    if summary.get("kind") in ("unreachable", "tls"):  # a ClusterError: the API server could not be reached
+        fields["reachable"] = False
+    observed = summary.get("observed")
     if isinstance(observed, dict):
         cni, cp = observed.get("cni") or {}, observed.get("control_plane") or {}
         fields.update(
-            observed=observed, observed_at=timezone.now(),
-            kubernetes_version=observed.get("kubernetes_version") or "",
-            cni_version=cni.get("version") or "" if cni.get("installed") else "",
-            cni_installed_by=cni.get("installed_by") or "" if cni.get("installed") else "",
-            control_plane_version=cp.get("version") or "", cni_enabled=cp.get("cni_enabled"),
+            observed=observed, observed_at=timezone.now(), reachable=True,
+            kubernetes_version=(observed.get("kubernetes") or {}).get("version") or "",
+            cni_version=(cni.get("version") or "") if cni.get("installed") else "",
+            cni_installed_by=(cni.get("installed_by") or "") if cni.get("installed") else "",
+            control_plane_version=(cp.get("version") or "") if cp.get("installed") else "",
+            cni_enabled=cp.get("cniEnabled") if cp.get("installed") else None,
         )  # fmt: skip
-    elif summary.get("kubernetes_version"):
-        fields["kubernetes_version"] = summary["kubernetes_version"]
     if fields:
         Cluster.objects.filter(pk=cluster_id).update(**fields)
 
