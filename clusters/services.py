@@ -43,8 +43,13 @@ def _validate(cluster: Cluster) -> None:
         remember_secret(getattr(cluster, name))
 
 
+RESERVED_NAMES = {"new", "import", "register"}  # dashboard paths under /clusters/
+
+
 @transaction.atomic
 def create_cluster(*, actor, name: str, **fields) -> Cluster:
+    if name in RESERVED_NAMES:
+        raise ServiceError(f"'{name}' is reserved; choose another cluster name.", fields={"name": ["reserved"]})
     if Cluster.objects.filter(name=name).exists():
         raise Conflict(f"A cluster named '{name}' exists already.", fields={"name": ["already registered"]})
     cluster = Cluster(name=name, **{k: v for k, v in fields.items() if k in EDITABLE})

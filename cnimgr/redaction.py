@@ -14,6 +14,8 @@ SECRET_KEY_NAMES = re.compile(
     r"bearer|api[-_]?key|cookie)",
     re.IGNORECASE,
 )
+# Flags and descriptions about secrets are not secrets themselves.
+NOT_SECRET_SUFFIXES = re.compile(r"(_set|_kind|_changed|_checked|_count)$")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _KNOWN_SECRETS: set[str] = set()
@@ -44,7 +46,8 @@ def redact(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if isinstance(key, str) and SECRET_KEY_NAMES.search(key) and item not in (None, "", False, True):
+            secret_named = isinstance(key, str) and SECRET_KEY_NAMES.search(key) and not NOT_SECRET_SUFFIXES.search(key)
+            if secret_named and item not in (None, "", False, True):
                 out[key] = REDACTED
             else:
                 out[key] = redact(item)

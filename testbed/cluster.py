@@ -7,25 +7,25 @@ marked Running/Ready by kwok (see ``testbed/stages.py``).
 
 from __future__ import annotations
 
-import contextlib
+import base64
 import http.client
-import json
 import ssl
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
 from lifecycle.permissions import cluster_role
-from testbed import kubeconfig, stages
+from testbed import kubeconfig as kcfg
+from testbed import stages
 from testbed.binaries import K8S_VERSION, Binaries
 from testbed.pki import CertificateAuthority, CertKey, ServiceAccountKey
-from testbed.processes import PORTS, ManagedProcess, wait_until
+from testbed.processes import PORTS, ManagedProcess, WaitAborted, wait_until
 
 USERS = ("admin", "cnimgr")
 LEAST_PRIVILEGE_USER = "cnimgr"
@@ -151,20 +151,20 @@ class TestCluster:
             "sa.pub": sa_key.public_pem,
         }
         for filename, content in files.items():
-            kubeconfig.write_private(pki_dir / filename, content)
+            kcfg.write_private(pki_dir / filename, content)
 
         credentials = {user: ca.issue_client(cn, groups) for user, (cn, groups) in USER_IDENTITIES.items()}
         for user, cred in credentials.items():
-            kubeconfig.write(
+            kcfg.write(
                 directory / f"kubeconfig-{user}.yaml",
-                kubeconfig.build(name, server, ca.cert_pem, user, cred.cert_pem, cred.key_pem),
+                kcfg.build(name, server, ca.cert_pem, user, cred.cert_pem, cred.key_pem),
             )
         component_kubeconfigs = {}
         for component, (cn, groups) in COMPONENT_IDENTITIES.items():
             cred = ca.issue_client(cn, groups)
-            component_kubeconfigs[component] = kubeconfig.write(
+            component_kubeconfigs[component] = kcfg.write(
                 directory / "components" / f"{component}.kubeconfig",
-                kubeconfig.build(name, server, ca.cert_pem, component, cred.cert_pem, cred.key_pem),
+                kcfg.build(name, server, ca.cert_pem, component, cred.cert_pem, cred.key_pem),
             )
 
         node_names = [f"{name}-control-plane"] + [f"{name}-worker-{i}" for i in range(1, nodes)]
@@ -273,7 +273,7 @@ class TestCluster:
 
     def kubeconfig(self, user: str = "admin") -> dict[str, Any]:
         cred = self._cred(user)
-        return kubeconfig.build(self.name, self.server, self.ca_pem, user, cred.cert_pem, cred.key_pem)
+        return kcfg.build(self.name, self.server, self.ca_pem, user, cred.cert_pem, cred.key_pem)
 
     def credentials(self, user: str = "admin") -> dict[str, str]:
         cred = self._cred(user)
@@ -340,7 +340,11 @@ class TestCluster:
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "ClusterRoleBinding",
                 "metadata": {"name": LEAST_PRIVILEGE_USER},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role["metadata"]["name"]},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": role["metadata"]["name"],
+                },
                 "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": LEAST_PRIVILEGE_USER}],
             }
             _create_ignore_exists(lambda: rbac.create_cluster_role(body=role))
@@ -397,6 +401,15 @@ class TestCluster:
             self.changed()
         self.wait_apiserver_ready(timeout)
 
+    def reset_faults(self) -> None:
+        """Undo every fault: API server running, all nodes Ready, no held pods (for test teardown)."""
+        from testbed import faults
+
+        if not self.processes["kube-apiserver"].running():
+            self.start_apiserver()
+        if self.faults.not_ready_nodes or self.faults.held_pods:
+            faults.reset(self)
+
     def changed(self) -> None:
         if self.on_change is not None:
             self.on_change()
@@ -436,7 +449,7 @@ class TestCluster:
         directory = Path(state["dir"])
         credentials = {}
         for user in USERS:
-            config = json.loads(json.dumps(_load_yaml(directory / f"kubeconfig-{user}.yaml")))
+            config = _load_yaml(directory / f"kubeconfig-{user}.yaml")
             user_entry = config["users"][0]["user"]
             credentials[user] = CertKey(
                 cert_pem=_b64decode(user_entry["client-certificate-data"]),
@@ -454,7 +467,7 @@ class TestCluster:
         )
 
 
-class ProcessDied(RuntimeError):
+class ProcessDied(WaitAborted):
     def __init__(self, proc: ManagedProcess, component: str | None = None) -> None:
         super().__init__(
             f"{component or proc.name} exited with code {proc.exit_code()}\n--- {proc.log_path} (tail)\n"
@@ -515,21 +528,8 @@ def _node_ready(node: k8s.V1Node) -> bool:
 
 
 def _load_yaml(path: Path) -> Any:
-    import yaml
-
     return yaml.safe_load(path.read_text())
 
 
 def _b64decode(data: str) -> str:
-    import base64
-
     return base64.b64decode(data).decode()
-
-
-@contextlib.contextmanager
-def timed(label: str, sink: dict[str, float]) -> Any:
-    start = time.monotonic()
-    try:
-        yield
-    finally:
-        sink[label] = time.monotonic() - start

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.request
 from pathlib import Path
 
-from testbed.processes import PORTS, ManagedProcess, wait_until
+from testbed.processes import PORTS, ManagedProcess, WaitAborted, wait_until
 
 ETCD_READY_TIMEOUT = 60.0
 
@@ -41,7 +41,7 @@ def etcd_process(bin_path: Path, workdir: Path, *, detached: bool, pid_dir: Path
 def wait_etcd_healthy(proc: ManagedProcess, client_url: str, timeout: float = ETCD_READY_TIMEOUT) -> None:
     def healthy() -> bool:
         if not proc.running():
-            raise RuntimeError(f"etcd exited with code {proc.exit_code()}\n{proc.log_tail()}")
+            raise WaitAborted(f"etcd exited with code {proc.exit_code()}\n{proc.log_tail()}")
         with urllib.request.urlopen(f"{client_url}/health", timeout=2) as resp:  # noqa: S310 - fixed http URL
             return b'"health":"true"' in resp.read()
 

@@ -16,7 +16,7 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
 from testbed import stages
-from testbed.processes import wait_until
+from testbed.processes import WaitAborted, wait_until
 
 if TYPE_CHECKING:
     from testbed.cluster import TestCluster
@@ -47,7 +47,7 @@ def _wait_kwok_manages_nodes(cluster: TestCluster, timeout: float = 30.0) -> Non
 
         def all_held() -> bool:
             if not cluster.processes["kwok"].running():
-                raise RuntimeError(f"kwok exited:\n{cluster.processes['kwok'].log_tail()}")
+                raise WaitAborted(f"kwok exited:\n{cluster.processes['kwok'].log_tail()}")
             leases = coordination.list_namespaced_lease("kube-node-lease").items
             return {lease.metadata.name for lease in leases} >= set(cluster.node_names)
 
@@ -126,6 +126,22 @@ def release_pod(cluster: TestCluster, namespace: str, daemonset: str, node: str)
         if hold in cluster.faults.held_pods:
             cluster.faults.held_pods.remove(hold)
         _patch_daemonset_pods(cluster, hold, ready=True)
+
+    _restart_kwok_with(cluster, change)
+
+
+def reset(cluster: TestCluster) -> None:
+    """Release every hold and make every NotReady node Ready again, with a single kwok restart."""
+
+    def change() -> None:
+        with cluster.api_client() as api:
+            core = k8s.CoreV1Api(api)
+            for node in cluster.faults.not_ready_nodes:
+                _patch_node_ready(core, node, True)
+        for hold in cluster.faults.held_pods:
+            _patch_daemonset_pods(cluster, hold, ready=True)
+        cluster.faults.not_ready_nodes.clear()
+        cluster.faults.held_pods.clear()
 
     _restart_kwok_with(cluster, change)
 

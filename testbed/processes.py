@@ -241,8 +241,16 @@ class PortAllocator:
 PORTS = PortAllocator()
 
 
+class WaitAborted(RuntimeError):
+    """Raised by a polled predicate when waiting longer cannot help (e.g. the process died)."""
+
+
 def wait_until(predicate: Any, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    """Poll ``predicate()`` until it returns a truthy value; raise TimeoutError naming ``what``."""
+    """Poll ``predicate()`` until it returns a truthy value; raise TimeoutError naming ``what``.
+
+    Other exceptions from the predicate count as "not yet" (the server may still be starting), except
+    :class:`WaitAborted`, which ends the wait at once.
+    """
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
     while True:
@@ -250,6 +258,8 @@ def wait_until(predicate: Any, timeout: float, interval: float = 0.2, what: str 
             result = predicate()
             if result:
                 return result
+        except WaitAborted:
+            raise
         except Exception as exc:  # noqa: BLE001 - polling: remember the last failure for the timeout message
             last_error = exc
         if time.monotonic() >= deadline:

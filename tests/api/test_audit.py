@@ -79,3 +79,12 @@ def test_audit_api_is_read_only(client_as):
     client = client_as("admin")
     assert client.post("/api/v1/audit-events/", {}, format="json").status_code == 405
     assert client.delete(f"/api/v1/audit-events/{event.pk}/").status_code == 405
+
+
+def test_filter_by_cluster_labels(client_as):
+    ClusterFactory(name="p1", labels={"env": "prod"})
+    ClusterFactory(name="d1", labels={"env": "dev"})
+    record("cluster.update", object_type="cluster", object_name="p1", cluster="p1")
+    record("cluster.update", object_type="cluster", object_name="d1", cluster="d1")
+    events = client_as("viewer").get("/api/v1/audit-events/", {"label": "env=prod", "action": "cluster.update"})
+    assert [e["cluster"] for e in events.json()["results"]] == ["p1"]

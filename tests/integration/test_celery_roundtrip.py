@@ -155,3 +155,34 @@ def test_broker_outage_keeps_the_run_and_it_runs_after_restart(client_as, worker
         redis.terminate()
         settings.CELERY_BROKER_URL = worker_env["CELERY_BROKER_URL"]
         point_app_at(app, worker_env["CELERY_BROKER_URL"])
+
+
+def test_embedded_filesystem_broker_round_trip(worker_env, tmp_path, settings):
+    """The one-command mode's broker (a folder, no services) carries a run to a real worker and back."""
+    from cnimgr.celery import app
+    from cnimgr.settings.embedded import filesystem_broker
+    from tests.integration.conftest import WorkerProcess
+
+    url, options = filesystem_broker(tmp_path)
+    old_options = app.conf.broker_transport_options
+    worker = None
+    try:
+        app.conf.broker_transport_options = options
+        point_app_at(app, url)
+        env = {**worker_env, "CELERY_BROKER_URL": url, "CNIMGR_TEST_REDIS_URL": "", "CNIMGR_DATA_DIR": str(tmp_path)}
+        if worker_env["DATABASE_URL"].startswith("sqlite"):
+            env["CNIMGR_DATA_DIR"] = worker_env["CNIMGR_DATA_DIR"]
+            url, options = filesystem_broker(__import__("pathlib").Path(env["CNIMGR_DATA_DIR"]))
+            app.conf.broker_transport_options = options
+            point_app_at(app, url)
+        worker = WorkerProcess(env, f"fs-{closed_port()}").start()
+        cluster = ClusterFactory(server=f"https://127.0.0.1:{closed_port()}")
+        run = services.start_run(cluster=cluster, kind="connectivity", actor=UserFactory(role="operator"))
+        run = wait_for(lambda: Run.objects.filter(pk=run.pk, state__in=RunState.FINISHED).first(), 90,
+                       message="run end over the filesystem broker")  # fmt: skip
+        assert run.state == RunState.FAILED and "reach" in run.error
+    finally:
+        if worker:
+            worker.stop()
+        app.conf.broker_transport_options = old_options
+        point_app_at(app, worker_env["CELERY_BROKER_URL"])

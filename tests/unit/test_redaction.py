@@ -8,6 +8,11 @@ def test_secret_named_keys_are_masked_deeply():
     assert redact(data) == {"token": REDACTED, "nested": [{"client_key": REDACTED}, {"name": "ok"}], "password": None}
 
 
+def test_flags_about_secrets_are_not_masked():
+    assert redact({"credential_kind": "token", "credentials_set": True}) == {
+        "credential_kind": "token", "credentials_set": True}
+
+
 def test_pem_keys_and_bearer_headers_are_scrubbed_from_text():
     text = (
         "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload.sig and "
