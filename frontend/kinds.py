@@ -61,10 +61,10 @@ def version_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def default_version() -> str:
-    """The newest stable release: what a first install most likely wants."""
+    """The newest edge release: the maintained open-source line (open-source stable ended with 2.14)."""
     try:
         from lifecycle.versions import latest
 
-        return latest("stable").version
+        return latest("edge").version
     except (ImportError, IndexError):
         return ""

@@ -66,3 +66,11 @@ def cluster_role(name: str = "cnimgr") -> dict:
         "metadata": {"name": name},
         "rules": [rule.as_policy_rule() for rule in REQUIRED_RULES],
     }
+
+
+def markdown_table() -> str:
+    """The table printed in docs/permissions.md (a test keeps the two in step)."""
+    lines = ["| API group | Resources | Verbs | Why |", "|---|---|---|---|"]
+    for rule in REQUIRED_RULES:
+        lines.append(f"| `{rule.group or 'core'}` | {', '.join(rule.resources)} | {', '.join(rule.verbs)} | {rule.why} |")
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Sequence
@@ -55,6 +56,8 @@ class Fleet:
         self.watchdog = watchdog
         self.timings: dict[str, float] = {}
         self._stopped = False
+        # Fault controls on different clusters may run in parallel threads; each saves the state file.
+        self._state_lock = threading.Lock()
         for cluster in clusters:
             cluster.on_change = self.save_state
         if not detached:
@@ -218,18 +221,19 @@ class Fleet:
         return self.workdir / STATE_FILE
 
     def save_state(self) -> Path:
-        state = {
-            "version": STATE_VERSION,
-            "workdir": str(self.workdir),
-            "detached": self.detached,
-            "etcd": {"url": self.etcd_url, "process": self.etcd.to_state()},
-            "clusters": [c.to_state() for c in self.clusters],
-        }
         if self._stopped and self.owns_workdir:
-            return self.state_path
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(self.state_path)
+            return self.state_path  # the work dir is gone
+        with self._state_lock:
+            state = {
+                "version": STATE_VERSION,
+                "workdir": str(self.workdir),
+                "detached": self.detached,
+                "etcd": {"url": self.etcd_url, "process": self.etcd.to_state()},
+                "clusters": [c.to_state() for c in self.clusters],
+            }
+            tmp = self.state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state, indent=2))
+            tmp.replace(self.state_path)
         return self.state_path
 
     @classmethod

@@ -157,8 +157,8 @@ def build_values(values: dict[str, Any] | None, flags: dict[str, Any] | None, re
         use_wait_flag=v.as_bool("values.useWaitFlag", m["useWaitFlag"]),
         iptables_mode=v.as_choice("values.iptablesMode", m["iptablesMode"], ("nft", "legacy", "plain")),
         disable_ipv6=v.as_bool("values.disableIPv6", m["disableIPv6"]),
-        priority_class_name=v.as_str("values.priorityClassName", m["priorityClassName"] or "",
-                                     v.LABEL_VALUE, "a PriorityClass name"),
+        priority_class_name=(m["priorityClassName"] or "") and v.as_str(
+            "values.priorityClassName", m["priorityClassName"], v.DNS1123_SUBDOMAIN, "a PriorityClass name"),
         revision_history_limit=v.as_int("values.revisionHistoryLimit", m["revisionHistoryLimit"], minimum=0),
         max_unavailable=_max_unavailable(m["updateStrategy"]),
         privileged=v.as_bool("values.privileged", m["privileged"]),

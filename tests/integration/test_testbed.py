@@ -1,6 +1,7 @@
 """The test bed itself: real API servers, fake nodes that run DaemonSets, least privilege, fault controls.
 
-Run: .venv/bin/python -m pytest -p testbed.pytest_plugin tests/integration/test_testbed.py
+Run: .venv/bin/python -m pytest tests/integration/test_testbed.py
+(tests/conftest.py registers testbed.pytest_plugin; without it add ``-p testbed.pytest_plugin``.)
 """
 
 from __future__ import annotations
@@ -279,22 +280,24 @@ def test_held_pod_stays_not_ready_through_a_rollout_until_released(
         time.sleep(3)
         assert not pod_ready(ds_pods_by_node(core, ns, "cni")[held])
 
-        # A rollout replaces the held pod; its successor is held too, the rest update and become Ready.
+        # A rollout replaces the unavailable held pod first; its successor is held too, so with maxUnavailable=1
+        # the rollout stalls there, exactly as with a real pod that never passes readiness.
         apps.patch_namespaced_daemon_set(
             "cni", ns, {"spec": {"template": {"spec": {"containers": [{"name": "install-cni", "image": "x:v2"}]}}}}
         )
 
-        def others_updated() -> bool:
-            pods = ds_pods_by_node(core, ns, "cni")
-            return len(pods) == nodes and all(p.spec.containers[0].image == "x:v2" for p in pods.values())
+        def held_pod_replaced() -> bool:
+            pod = ds_pods_by_node(core, ns, "cni").get(held)
+            return pod is not None and pod.spec.containers[0].image == "x:v2" and pod.status.phase == "Running"
 
-        wait_for(others_updated, what="all pods replaced")
-        time.sleep(2)
+        wait_for(held_pod_replaced, what="held pod replaced by the rollout")
+        time.sleep(3)
         pods = ds_pods_by_node(core, ns, "cni")
         assert not pod_ready(pods[held])
         assert all(pod_ready(p) for n, p in pods.items() if n != held)
         status = apps.read_namespaced_daemon_set("cni", ns).status
         assert status.number_ready == nodes - 1
+        assert status.updated_number_scheduled == 1
         assert not rolled_out(apps, ns, "cni", nodes)
 
         cluster.release_pod(ns, "cni", held)
