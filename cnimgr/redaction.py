@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,26 +20,42 @@ NOT_SECRET_SUFFIXES = re.compile(r"(_set|_kind|_changed|_checked|_count)$")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _KNOWN_SECRETS: set[str] = set()
+_known_pattern: re.Pattern | None = None  # one alternation, rebuilt only when the set changes
+_lock = threading.Lock()
 
 
 def remember_secret(value: str | None) -> None:
     """Register a secret value seen by this process so it can be masked wherever it shows up later."""
-    if value and len(value) >= 8:
-        _KNOWN_SECRETS.add(value)
+    global _known_pattern
+    if value and len(value) >= 8 and value not in _KNOWN_SECRETS:
+        with _lock:
+            _KNOWN_SECRETS.add(value)
+            _known_pattern = None
 
 
 def forget_secrets(values: Iterable[str]) -> None:
-    for value in values:
-        _KNOWN_SECRETS.discard(value)
+    global _known_pattern
+    with _lock:
+        for value in values:
+            _KNOWN_SECRETS.discard(value)
+        _known_pattern = None
+
+
+def _known() -> re.Pattern | None:
+    global _known_pattern
+    with _lock:
+        if _known_pattern is None and _KNOWN_SECRETS:
+            # Longest first, so a secret that contains another is masked whole.
+            ordered = sorted(_KNOWN_SECRETS, key=len, reverse=True)
+            _known_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        return _known_pattern
 
 
 def redact_text(text: str) -> str:
     text = _PEM.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    for secret in _KNOWN_SECRETS:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+    pattern = _known()
+    return pattern.sub(REDACTED, text) if pattern else text
 
 
 def redact(value: Any) -> Any:

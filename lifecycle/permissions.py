@@ -72,5 +72,6 @@ def markdown_table() -> str:
     """The table printed in docs/permissions.md (a test keeps the two in step)."""
     lines = ["| API group | Resources | Verbs | Why |", "|---|---|---|---|"]
     for rule in REQUIRED_RULES:
-        lines.append(f"| `{rule.group or 'core'}` | {', '.join(rule.resources)} | {', '.join(rule.verbs)} | {rule.why} |")
+        group, resources, verbs = rule.group or "core", ", ".join(rule.resources), ", ".join(rule.verbs)
+        lines.append(f"| `{group}` | {resources} | {verbs} | {rule.why} |")
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -213,29 +214,49 @@ atexit.register(stop_all_registered)
 class PortAllocator:
     """Free TCP ports on 127.0.0.1, never handing out the same port twice in this process.
 
-    The kernel may give a just-closed ephemeral port to someone else before our child binds it; the callers
-    treat a failed start as retryable, and remembering the ports avoids collisions between clusters started
-    concurrently.
+    A port is free when we could bind it; between that check and the child's own bind, the kernel could give
+    the port to an outgoing connection if it lay in the ephemeral range. So ports come from below that range
+    (ip_local_port_range), where the kernel never picks on its own, chosen at random to keep concurrent fleets
+    in other processes apart.
     """
 
     def __init__(self) -> None:
         self._used: set[int] = set()
         self._lock = threading.Lock()
+        self._random = random.Random()
 
     def reserve(self, port: int) -> None:
         with self._lock:
             self._used.add(port)
 
     def allocate(self) -> int:
+        low, high = _non_ephemeral_range()
         with self._lock:
-            for _ in range(100):
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                    sock.bind(("127.0.0.1", 0))
-                    port = sock.getsockname()[1]
-                if port not in self._used:
+            for _ in range(200):
+                port = self._random.randint(low, high)
+                if port not in self._used and _bindable(port):
                     self._used.add(port)
                     return port
-        raise RuntimeError("no free port on 127.0.0.1")
+        raise RuntimeError(f"no free port on 127.0.0.1 in {low}-{high}")
+
+
+def _non_ephemeral_range() -> tuple[int, int]:
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    if ephemeral_low > 12000:
+        return 10000, ephemeral_low - 1
+    return 49152, 65535  # unusual kernel setting; the IANA dynamic range is the next best guess
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 PORTS = PortAllocator()

@@ -18,10 +18,22 @@ OBSERVED = dt.datetime(2025, 1, 15, 9, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def fleet():
-    ClusterFactory(name="prod-eu-1", display_name="Prod EU", cni_version="v1.6.0", observed_at=OBSERVED,
-                   reachable=True, labels={"env": "prod"})
-    ClusterFactory(name="prod-us-1", display_name="Prod US", cni_version="v1.6.0", observed_at=OBSERVED,
-                   reachable=True, labels={"env": "prod"})
+    ClusterFactory(
+        name="prod-eu-1",
+        display_name="Prod EU",
+        cni_version="v1.6.0",
+        observed_at=OBSERVED,
+        reachable=True,
+        labels={"env": "prod"},
+    )
+    ClusterFactory(
+        name="prod-us-1",
+        display_name="Prod US",
+        cni_version="v1.6.0",
+        observed_at=OBSERVED,
+        reachable=True,
+        labels={"env": "prod"},
+    )
     ClusterFactory(name="stage-1", display_name="", cni_version="v1.5.1", observed_at=OBSERVED, reachable=False)
     ClusterFactory(name="lab-1", display_name="")  # registered, never checked
 

@@ -50,7 +50,9 @@ def test_import_a_kubeconfig_through_the_page(page_as, live_server):
     # A file that is not YAML: refused with the reason, and the pasted text is not echoed back.
     page.locator("#id_kubeconfig").fill(f"apiVersion: v1\nkind: Config\nusers:\n- user: {{token: {CANARY}\n")
     page.get_by_role("button", name="Read contexts").click()
-    expect(page.locator(".form-error")).to_contain_text("This kubeconfig cannot be read: the kubeconfig is not valid YAML")
+    expect(page.locator(".form-error")).to_contain_text(
+        "This kubeconfig cannot be read: the kubeconfig is not valid YAML"
+    )
     expect(page.locator("#id_kubeconfig")).to_have_value("")
     pages.keep()
 
