@@ -8,6 +8,7 @@ import traceback
 import structlog
 
 from clusters.models import Cluster
+from cnimgr.redaction import remember_secret
 from lifecycle.kube import ClusterConnection, classify_error
 from lifecycle.operations import KINDS
 from lifecycle.reporting import Cancelled, OperationFailed
@@ -26,6 +27,8 @@ class LeaseBusy(Exception):
 
 
 def connection_for(cluster: Cluster) -> ClusterConnection:
+    for secret in (cluster.token, cluster.client_key):
+        remember_secret(secret)  # whatever this run writes is scrubbed of them
     return ClusterConnection(
         name=cluster.name,
         server=cluster.server,
