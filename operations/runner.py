@@ -67,7 +67,13 @@ def _drive(run: Run, lease_token: int | None) -> str:
     if run.cluster is None:
         services.finish(run, RunState.FAILED, error="The cluster was deleted before the run started.")
         return RunState.FAILED
-    connection = connection_for(run.cluster)
+    try:
+        connection = connection_for(run.cluster)
+    except ValueError as exc:  # e.g. an http:// server or missing credentials: the registration needs fixing
+        services.append_event(run.pk, f"cannot connect: {exc}", level="error", step="start")
+        services.finish(run, RunState.FAILED, error=f"The cluster's connection settings are unusable: {exc}.",
+                        hint="Edit the cluster: an https:// server URL and a token or client certificate are needed.")
+        return RunState.FAILED
     state, summary, error, hint, tb = RunState.SUCCEEDED, None, "", "", ""
     with RunReporter(run, lease_token) as reporter:
         try:

@@ -72,3 +72,11 @@ def test_reconciler_closes_silent_runs_and_resends_stale_queued(settings, monkey
     assert silent.state == RunState.ERRORED and "stopped responding" in silent.error
     assert ClusterLease.objects.get(cluster=cluster).run_id is None
     assert sent == [fresh.pk]
+
+
+def test_unusable_connection_settings_fail_the_run_with_a_hint():
+    cluster = ClusterFactory(server="http://10.0.0.1:8080")
+    run = RunFactory(cluster=cluster)
+    runner.execute(run.pk)
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED and "https://" in run.hint

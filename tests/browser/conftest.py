@@ -1,7 +1,7 @@
 """Headless-Chromium fixtures for the dashboard's end-to-end tests.
 
 Playwright's sync API drives Debian's Chromium (Playwright cannot download its own browsers here) against
-pytest-django's `live_server`. The browser is started once per session; every test gets a fresh context
+pytest-django's `live_server`. Chromium is started once for the package; every test gets a fresh context
 (cookies, time zone, viewport), which also checks on teardown that no page raised a JavaScript error and that
 nothing was fetched from anywhere but the live server (the dashboard must work with no CDN and no network).
 """
@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.factories import UserFactory
 
@@ -33,6 +34,8 @@ CHROMIUM_ARGS = [
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 WAIT_MS = 10_000  # the longest any expected change may take to show (the run page polls every 2 s)
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+
+expect.set_options(timeout=WAIT_MS)
 
 
 def chromium_path() -> str:
