@@ -2,8 +2,9 @@
 `yaml.safe_dump_all` of the result, and peak memory (tracemalloc) of rendering 400 clusters vs one.
 
 Targets: rendering costs no more than dumping its own output to YAML (<= 1x, proposed here: building six small
-dicts should be cheaper than serialising them); memory for 400 renders is close to 400x one render (linear, no
-hidden cache or leak; within 25 %).
+dicts should be cheaper than serialising them); peak memory for 400 renders is at most 400x one render (linear or
+better: no hidden cache or leak), and the retained memory grows linearly (400 renders keep 10x what 40 keep,
+within 25 %).
 """
 
 from __future__ import annotations
@@ -75,22 +76,28 @@ def run(quick: bool) -> Report:
 
     # --- memory: one vs 400 -----------------------------------------------------------------------------------
     one_peak, one_kept = _peak_bytes(full, 1)
+    tenth_peak, tenth_kept = _peak_bytes(full, CLUSTERS // 10)
     many_peak, many_kept = _peak_bytes(full, CLUSTERS)
     mem_ratio = ratio(many_peak, one_peak)
-    kept_ratio = ratio(many_kept, one_kept)
+    slope = (many_kept - tenth_kept) / (CLUSTERS - CLUSTERS // 10)
     report.measure("memory", one_peak=one_peak, one_retained=one_kept, many_peak=many_peak, many_retained=many_kept,
-                   peak_ratio=mem_ratio, retained_ratio=kept_ratio)  # fmt: skip
-    report.row("tracemalloc peak, 1 render", fmt_bytes(one_peak), "", "")
+                   tenth_peak=tenth_peak, tenth_retained=tenth_kept, peak_ratio=mem_ratio,
+                   retained_ratio_400_vs_40=ratio(many_kept, tenth_kept), bytes_per_extra_render=slope)  # fmt: skip
+    report.row("tracemalloc peak, 1 render", fmt_bytes(one_peak), f"{fmt_bytes(one_kept)} retained", "")
     report.row(f"tracemalloc peak, {CLUSTERS} renders kept", fmt_bytes(many_peak), fmt_bytes(one_peak) + " (1)",
                f"{mem_ratio:.0f}x")  # fmt: skip
-    report.row(f"retained after {CLUSTERS} renders", fmt_bytes(many_kept), fmt_bytes(one_kept) + " (1)",
-               f"{kept_ratio:.0f}x")  # fmt: skip
-    report.check(f"peak memory, {CLUSTERS} renders vs 1 (linear)", mem_ratio, "~", CLUSTERS, unit="x",
-                 target_text=f"~{CLUSTERS}x (within 25 %)",
-                 note=f"{fmt_bytes(many_peak / CLUSTERS)} per cluster")  # fmt: skip
+    report.row(f"retained, {CLUSTERS} vs {CLUSTERS // 10} renders", fmt_bytes(many_kept), fmt_bytes(tenth_kept),
+               f"{ratio(many_kept, tenth_kept):.1f}x")  # fmt: skip
+    report.row("  retained per extra render", fmt_bytes(slope), "", "")
+    report.check(f"peak memory, {CLUSTERS} renders vs 1", mem_ratio, "<=", CLUSTERS,
+                 target_text=f"<= {CLUSTERS}x (linear or better)",
+                 note="one render's peak is mostly transient (canonical JSON for the content hash); "
+                      f"each kept render retains {fmt_bytes(slope)}")  # fmt: skip
+    report.check(f"retained memory, {CLUSTERS} vs {CLUSTERS // 10} renders", ratio(many_kept, tenth_kept), "~", 10,
+                 target_text="~10x (linear, within 25 %)")  # fmt: skip
     y_peak, _ = _peak_bytes(lambda: full().yaml_text(), CLUSTERS)
     report.measure("memory_yaml_text", many_peak=y_peak)
-    report.row(f"  {CLUSTERS} renders + yaml_text() kept", fmt_bytes(y_peak), "", "")
+    report.row(f"  {CLUSTERS} YAML texts kept (peak)", fmt_bytes(y_peak), "", "")
 
     report.chart(f"One CNI render, {release.version}, default values (median)", "µs", [
         ("yaml.safe_dump_all of the output (baseline)", dump * 1e6, "base"),

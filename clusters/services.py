@@ -16,6 +16,8 @@ EDITABLE = ("display_name", "description", "server", "ca_bundle", "credential_ki
 
 
 def _validate(cluster: Cluster) -> None:
+    if cluster.server and not cluster.server.startswith("https://"):
+        raise ServiceError("The API server URL must start with https://.", fields={"server": ["must be https"]})
     if cluster.ca_bundle:
         try:
             kubeconfig._check_certificate(cluster.ca_bundle, "ca_bundle")

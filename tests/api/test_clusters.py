@@ -60,7 +60,8 @@ def test_duplicate_name_is_a_clear_409(client_as):
 
 @pytest.mark.parametrize(
     ("patch", "field"),
-    [({"ca_bundle": "not a pem"}, "ca_bundle"), ({"token": ""}, "token"), ({"server": "not-a-url"}, "server")],
+    [({"ca_bundle": "not a pem"}, "ca_bundle"), ({"token": ""}, "token"), ({"server": "not-a-url"}, "server"),
+     ({"server": "http://10.0.0.1:8080"}, "server")],
 )
 def test_invalid_fields_are_named(client_as, patch, field):
     response = client_as("operator").post("/api/v1/clusters/", body(**patch), format="json")

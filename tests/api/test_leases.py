@@ -75,7 +75,7 @@ def test_reconciler_closes_silent_runs_and_resends_stale_queued(settings, monkey
 
 
 def test_unusable_connection_settings_fail_the_run_with_a_hint():
-    cluster = ClusterFactory(server="http://10.0.0.1:8080")
+    cluster = ClusterFactory(server="http://10.0.0.1:8080")  # registered before https was enforced
     run = RunFactory(cluster=cluster)
     runner.execute(run.pk)
     run.refresh_from_db()
