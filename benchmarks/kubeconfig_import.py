@@ -61,6 +61,48 @@ def fleet_kubeconfig(n: int = CONTEXTS, cert_users: int = CERT_USERS) -> str:
                            "contexts": contexts, "current-context": contexts[0]["name"]})  # fmt: skip
 
 
+def _import_into_busy_process(report: Report, operator, contexts: int, known: int = 400) -> None:
+    """The same small import into a process that has seen no credentials, then into one that has seen a 400-cluster
+    fleet's tokens (clusters/services.py _validate() and operations/runner.py remember every cluster's secret)."""
+    from clusters import kubeconfig
+    from clusters.services import import_kubeconfig
+    from cnimgr.redaction import forget_secrets, redact_text, remember_secret
+
+    per_cluster, secrets_used = {}, []
+    fleet = [secrets.token_urlsafe(640) for _ in range(known)]
+    for label, preload in (("fresh", []), ("busy", fleet)):
+        text = fleet_kubeconfig(contexts, cert_users=max(1, contexts // 5))
+        secrets_used += [x for c in kubeconfig.parse(text) for x in (c.token, c.client_key) if x]
+        for value in preload:
+            remember_secret(value)
+        redact_text("compile whatever is known now")  # not part of the measured import
+        t0 = clock()
+        result = import_kubeconfig(actor=operator, text=text, import_all=True, name_prefix=f"{label}-")
+        per_cluster[label] = (clock() - t0) / contexts
+        assert len(result["imported"]) == contexts, result["refused"][:2]
+    forget_secrets(fleet + secrets_used)
+    busy_ratio = ratio(per_cluster["busy"], per_cluster["fresh"])
+    report.measure("import_into_busy_process", contexts=contexts, secrets_known=known,
+                   fresh_per_cluster=per_cluster["fresh"], busy_per_cluster=per_cluster["busy"],
+                   ratio=busy_ratio)  # fmt: skip
+    report.row(f"import {contexts} contexts, {known} secrets known, per cluster", fmt_seconds(per_cluster["busy"]),
+               fmt_seconds(per_cluster["fresh"]) + " (none known)", f"{busy_ratio:.0f}x")  # fmt: skip
+    report.check(f"import per cluster, process knowing {known} secrets vs none", busy_ratio, "<=", 1.5,
+                 note="proposed here: registering a cluster should not get slower as the fleet grows")  # fmt: skip
+    report.chart(f"import_kubeconfig() of {contexts} contexts, per cluster", "ms", [
+        ("process that has seen no credentials", per_cluster["fresh"] * 1e3, "base"),
+        (f"process that has seen {known} clusters' tokens", per_cluster["busy"] * 1e3,
+         "bad" if busy_ratio > 1.5 else "subject"),
+    ])  # fmt: skip
+    if busy_ratio > 1.5:
+        report.findings.append(
+            f"Registering clusters gets slower as the fleet grows: in a process that has seen {known} tokens, "
+            f"import_kubeconfig() takes {fmt_seconds(per_cluster['busy'])} per cluster instead of "
+            f"{fmt_seconds(per_cluster['fresh'])} ({busy_ratio:.0f}x); each new token makes cnimgr/redaction.py "
+            "recompile the pattern of every known secret (see audit_append)."
+        )
+
+
 def run(quick: bool) -> Report:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -113,6 +155,7 @@ def run(quick: bool) -> Report:
     # --- import end to end vs a plain save of the same clusters ------------------------------------------------
     operator = get_user_model().objects.create_user("operator", password="x" * 16)
     operator.groups.add(Group.objects.get(name="operator"))
+    _import_into_busy_process(report, operator, 5 if quick else 10)
     candidates = [c for c in kubeconfig.parse(text) if c.usable]
     import_times, plain_times, audit_plain_times = [], [], []
     for k in range(imports):

@@ -28,7 +28,8 @@ def run(quick: bool) -> Report:
     rounds, per_round = (4, 100) if quick else (10, 200)
     events = rounds * per_round  # per run: 400 quick, 2,000 full
     req_rounds, req_per_round = (6, 10) if quick else (20, 10)
-    report.parameters = {"events_per_run": events, "rounds": rounds, "requests_per_endpoint": req_rounds * req_per_round}
+    report.parameters = {"events_per_run": events, "rounds": rounds,
+                         "requests_per_endpoint": req_rounds * req_per_round}  # fmt: skip
 
     cluster = Cluster.objects.create(name="bench", server="https://10.0.0.1:6443", credential_kind="token",
                                      token="bench-token-0123456789")  # fmt: skip
@@ -45,11 +46,13 @@ def run(quick: bool) -> Report:
                                 data={"object": "apps/v1/DaemonSet/linkerd-cni", "attempt": 1})  # fmt: skip
 
     samples = interleaved({"append_event": via_service, "plain": plain}, rounds, per_round)
-    svc, base = report.measure("append_event", samples["append_event"]), report.measure("plain_create", samples["plain"])
+    svc = report.measure("append_event", samples["append_event"])
+    base = report.measure("plain_create", samples["plain"])
     append_ratio = ratio(svc["median"], base["median"])
     report.row(f"append_event() x {events:,}", fmt_seconds(svc["median"]), fmt_seconds(base["median"]) + " create()",
                f"{append_ratio:.2f}x")  # fmt: skip
-    report.row("  mean", fmt_seconds(svc["mean"]), fmt_seconds(base["mean"]), f"{ratio(svc['mean'], base['mean']):.2f}x")
+    report.row("  mean", fmt_seconds(svc["mean"]), fmt_seconds(base["mean"]),
+               f"{ratio(svc['mean'], base['mean']):.2f}x")  # fmt: skip
     first = statistics.median(samples["append_event"][:per_round])
     last = statistics.median(samples["append_event"][-per_round:])
     report.measure("append_event_growth", first_block_median=first, last_block_median=last, ratio=ratio(last, first))

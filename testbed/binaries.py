@@ -10,7 +10,9 @@ from pathlib import Path
 K8S_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.16"
 KWOK_VERSION = "v0.8.0"
-OLD_APISERVER = "kube-apiserver-v1.29.0"
+# An older API server (real v1.30 code, with its matching scheduler) for "cluster too old" tests.
+OLD_K8S_VERSION = "v1.30.14"
+OLD_APISERVER = f"kube-apiserver-{OLD_K8S_VERSION}"
 
 BUILD_HINT = "run `bash testbed/build.sh` (20-40 min cold on 2 cores; prints the bin dir) or set CNIMGR_TESTBED_BIN"
 REQUIRED = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok")
@@ -25,7 +27,7 @@ class Binaries:
     dir: Path
 
     def path(self, name: str) -> Path:
-        """Absolute path of one binary, e.g. ``path("kube-apiserver-v1.29.0")``."""
+        """Absolute path of one binary, e.g. ``path(OLD_APISERVER)``."""
         candidate = self.dir / name
         if not (candidate.is_file() and os.access(candidate, os.X_OK)):
             raise BinariesMissing(f"{candidate} is missing; {BUILD_HINT}")

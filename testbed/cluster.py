@@ -229,7 +229,7 @@ class TestCluster:
             "kube-scheduler": proc(
                 "kube-scheduler",
                 [
-                    str(bins.kube_scheduler),
+                    str(_scheduler_for(bins, kube_apiserver)),
                     f"--kubeconfig={component_kubeconfigs['kube-scheduler']}",
                     f"--authentication-kubeconfig={component_kubeconfigs['kube-scheduler']}",
                     f"--authorization-kubeconfig={component_kubeconfigs['kube-scheduler']}",
@@ -475,6 +475,20 @@ class ProcessDied(WaitAborted):
             f"{component or proc.name} exited with code {proc.exit_code()}\n--- {proc.log_path} (tail)\n"
             f"{proc.log_tail()}"
         )
+
+
+def _scheduler_for(bins: Binaries, kube_apiserver: str) -> Path:
+    """The scheduler matching an older API server ("kube-apiserver-v1.30.14" -> "kube-scheduler-v1.30.14").
+
+    A newer scheduler cannot run against an older API server: it waits forever for informers on APIs the old
+    server does not serve (resource.k8s.io/v1). The controller manager copes with the skew, so it is shared.
+    """
+    suffix = kube_apiserver.removeprefix("kube-apiserver")
+    if suffix:
+        candidate = bins.dir / f"kube-scheduler{suffix}"
+        if candidate.is_file():
+            return candidate
+    return bins.kube_scheduler
 
 
 def _create_ignore_exists(create: Any) -> None:

@@ -96,10 +96,10 @@ class Fleet:
     ) -> Fleet:
         """Start ``clusters`` clusters of ``nodes`` fake nodes each; return when all are Ready.
 
-        ``kube_apiserver`` names the API server binary in the bin dir, for all clusters or one per cluster (e.g.
-        ``["kube-apiserver", "kube-apiserver-v1.29.0"]``). ``parallel`` launches all API servers at once (their
-        start-up is CPU-bound; see docs/testbed.md for the measured difference). ``detach`` leaves the processes
-        running when this Python process exits (``python -m testbed up``).
+        ``kube_apiserver`` names the API server binary in the bin dir, for all clusters or one per cluster,
+        e.g. ``["kube-apiserver", OLD_APISERVER]`` (``testbed.binaries.OLD_APISERVER``: a real v1.30 server;
+        its cluster also gets the matching v1.30 scheduler). ``parallel`` launches all API servers at once.
+        ``detach`` leaves the processes running when this Python process exits (``python -m testbed up``).
         """
         if clusters < 1:
             raise ValueError("clusters must be >= 1")

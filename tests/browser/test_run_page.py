@@ -94,17 +94,13 @@ def test_live_output_progress_and_the_end_of_polling(page_as, live_server):
 
     # Retry from the live-updated header works: it queues a new run and goes to it.
     page.get_by_role("button", name="Retry").click()
+    expect(page).to_have_url(re.compile(rf"/runs/(?!{run.pk}/)\d+/$"))
     retry = Run.objects.get(retry_of=run)
     expect(page).to_have_url(f"{live_server.url}/runs/{retry.pk}/")
     expect(page.locator(".messages")).to_contain_text(f"a retry of #{run.pk}")
     expect(page.locator("#run-header .badge")).to_have_text("Queued")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "frontend bug: partials/run_event_rows.html ends with a newline, so the empty <ol id=run-events> holds a text "
-    "node, never matches :empty, and app.css's `#run-events:not(:empty) + #no-events {display: none}` always hides "
-    "\"Waiting for the worker…\". Fix: `#run-events:has(> li) + #no-events`. Remove this mark once fixed."
-))  # fmt: skip
 def test_waiting_message_shows_until_the_first_line(page_as):
     page, _ = page_as("viewer")
     run = RunFactory(cluster=ClusterFactory())
@@ -125,8 +121,8 @@ def test_operator_cancels_a_queued_run(page_as, live_server):
 
     page.get_by_role("button", name="Cancel").click()
 
-    expect(page).to_have_url(f"{live_server.url}/runs/{run.pk}/")
     expect(page.locator(".messages")).to_contain_text(f"Cancelled run #{run.pk} before it started.")
+    expect(page).to_have_url(f"{live_server.url}/runs/{run.pk}/")  # redirected back after the POST
     expect(page.locator("#run-header .badge")).to_have_text("Cancelled")
     expect(page.locator("#run-header .callout")).to_contain_text("Cancelled: Cancelled before it started.")
     expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
