@@ -17,13 +17,17 @@ def role_of(user) -> str | None:
     """The highest role the user holds, or None."""
     if not user or not user.is_authenticated or not user.is_active:
         return None
+    cached = getattr(user, "_cnimgr_role", False)  # one query per request, not one per check
+    if cached is not False:
+        return cached
+    role = None
     if user.is_superuser:
-        return ADMIN
-    names = set(user.groups.values_list("name", flat=True))
-    for role in reversed(ORDER):
-        if role in names:
-            return role
-    return None
+        role = ADMIN
+    else:
+        names = set(user.groups.values_list("name", flat=True))
+        role = next((r for r in reversed(ORDER) if r in names), None)
+    user._cnimgr_role = role
+    return role
 
 
 def has_role(user, required: str) -> bool:

@@ -4,6 +4,7 @@ summary chart, the summary table and the results section of benchmarks/README.md
     .venv/bin/python -m benchmarks            # full set (about 2 minutes on 2 cores)
     .venv/bin/python -m benchmarks --quick    # smoke run
     .venv/bin/python -m benchmarks fleet_page audit_append
+    .venv/bin/python -m benchmarks --report-only   # redraw charts/summary/README from results/*.json
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.svg import summary_svg  # noqa: E402
+from benchmarks.svg import report_svg, summary_svg  # noqa: E402
 
 BENCHMARKS = ["audit_append", "run_events", "kubeconfig_import", "cni_render", "fleet_page"]
 README = HERE / "README.md"
@@ -80,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"benchmarks to run (default: all of {', '.join(BENCHMARKS)})")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="fewer iterations: a smoke run, noisier numbers")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the results section of README.md")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing; redraw charts, summary and README results from results/*.json")  # fmt: skip
     args = parser.parse_args(argv)
     unknown = sorted(set(args.names) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
-    names = args.names or BENCHMARKS
+    names = [] if args.report_only else (args.names or BENCHMARKS)
     failed = []
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -99,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         path = HERE / "results" / f"{name}.json"
         if path.exists():
             results.append(json.loads(path.read_text()))
+            if args.report_only and results[-1]["charts"]:
+                (HERE / "results" / f"{name}.svg").write_text(report_svg(results[-1]))
     markdown = summary_markdown(results)
     (HERE / "results" / "summary.md").write_text(markdown)
     if results:

@@ -59,7 +59,7 @@ def svg(title: str, subtitle: str, charts: list[dict[str, Any]]) -> str:
                        f'<text x="10" y="40" class="small">{escape(subtitle)}</text>']  # fmt: skip
     y = 52
     longest = max((len(str(b[0])) for c in charts for b in c["bars"]), default=10)
-    label_w = int(min(460, max(160, longest * CHAR_W + 20)))
+    label_w = int(min(640, max(160, longest * CHAR_W + 20)))
     width = label_w + BAR_W + 150
     for chart in charts:
         lines, y = _panel(y, chart, label_w)
@@ -92,7 +92,7 @@ def summary_svg(results: list[dict[str, Any]]) -> str:
         for c in data["checks"]:
             if c["comparison"] == "<=" and c["target"]:
                 share = c["measured"] / c["target"]
-                bars.append([f"{data['name']}: {c['name']}", share, "good" if c["met"] else "bad", f"{share:,.3g}"])
+                bars.append([f"{data['name']}: {c['name']}", share, "good" if c["met"] else "bad", _num(share)])
     chart = {"title": "Measured ÷ target (≤ 1 means the target is met; bars clipped at 3)", "unit": "", "bars": bars,
              "target": 1.0, "target_label": "target", "cap": 3.0}  # fmt: skip
     return svg("cnimgr benchmarks: targets", _subtitle(results[0]) if results else "", [chart])

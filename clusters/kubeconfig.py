@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 MAX_KUBECONFIG_BYTES = 1024 * 1024
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: about 10x faster on large files
 
 TOKEN_HINT = (
     "Create a service account for cnimgr on that cluster, bind it to the ClusterRole in docs/permissions.md, "
@@ -150,7 +151,7 @@ def parse(text: str | bytes) -> list[ContextCandidate]:
     if len(text) > MAX_KUBECONFIG_BYTES:
         raise KubeconfigError("the kubeconfig is larger than 1 MiB")
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader, libyaml's when present
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""

@@ -19,43 +19,55 @@ SECRET_KEY_NAMES = re.compile(
 NOT_SECRET_SUFFIXES = re.compile(r"(_set|_kind|_changed|_checked|_count)$")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
-_KNOWN_SECRETS: set[str] = set()
-_known_pattern: re.Pattern | None = None  # one alternation, rebuilt only when the set changes
+# Secrets this process has seen, matched in chunks: a new secret recompiles only its (small) chunk, never all.
+CHUNK_SIZE = 64
+_known: set[str] = set()
+_chunks: list[list[str]] = []
+_patterns: list[re.Pattern | None] = []
 _lock = threading.Lock()
 
 
 def remember_secret(value: str | None) -> None:
     """Register a secret value seen by this process so it can be masked wherever it shows up later."""
-    global _known_pattern
-    if value and len(value) >= 8 and value not in _KNOWN_SECRETS:
-        with _lock:
-            _KNOWN_SECRETS.add(value)
-            _known_pattern = None
+    if not value or len(value) < 8 or value in _known:
+        return
+    with _lock:
+        if value in _known:
+            return
+        _known.add(value)
+        if not _chunks or len(_chunks[-1]) >= CHUNK_SIZE:
+            _chunks.append([])
+            _patterns.append(None)
+        _chunks[-1].append(value)
+        _patterns[-1] = None
 
 
 def forget_secrets(values: Iterable[str]) -> None:
-    global _known_pattern
     with _lock:
-        for value in values:
-            _KNOWN_SECRETS.discard(value)
-        _known_pattern = None
+        gone = set(values) & _known
+        _known.difference_update(gone)
+        for index, chunk in enumerate(_chunks):
+            if gone.intersection(chunk):
+                chunk[:] = [s for s in chunk if s not in gone]
+                _patterns[index] = None
 
 
-def _known() -> re.Pattern | None:
-    global _known_pattern
+def _compiled() -> list[re.Pattern]:
     with _lock:
-        if _known_pattern is None and _KNOWN_SECRETS:
-            # Longest first, so a secret that contains another is masked whole.
-            ordered = sorted(_KNOWN_SECRETS, key=len, reverse=True)
-            _known_pattern = re.compile("|".join(re.escape(s) for s in ordered))
-        return _known_pattern
+        for index, pattern in enumerate(_patterns):
+            if pattern is None and _chunks[index]:
+                # Longest first, so a secret that contains another is masked whole.
+                ordered = sorted(_chunks[index], key=len, reverse=True)
+                _patterns[index] = re.compile("|".join(re.escape(s) for s in ordered))
+        return [p for p in _patterns if p is not None]
 
 
 def redact_text(text: str) -> str:
     text = _PEM.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    pattern = _known()
-    return pattern.sub(REDACTED, text) if pattern else text
+    for pattern in _compiled():
+        text = pattern.sub(REDACTED, text)
+    return text
 
 
 def redact(value: Any) -> Any:

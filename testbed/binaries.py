@@ -14,7 +14,7 @@ KWOK_VERSION = "v0.8.0"
 OLD_K8S_VERSION = "v1.30.14"
 OLD_APISERVER = f"kube-apiserver-{OLD_K8S_VERSION}"
 
-BUILD_HINT = "run `bash testbed/build.sh` (20-40 min cold on 2 cores; prints the bin dir) or set CNIMGR_TESTBED_BIN"
+BUILD_HINT = "run `bash testbed/build.sh` (about 16 min cold on 2 cores; prints the bin dir) or set CNIMGR_TESTBED_BIN"
 REQUIRED = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok")
 
 

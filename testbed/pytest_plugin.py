@@ -7,11 +7,13 @@ Environment:
   CNIMGR_TESTBED_REUSE      "1": use the fleet of ``python -m testbed up`` (default work dir or
                             CNIMGR_TESTBED_WORKDIR) instead of starting one; any other non-empty value is taken
                             as that fleet's work dir. Much faster while iterating on tests.
+  CNIMGR_TESTBED_KEEP       "1": keep the session fleet's work dir (logs, kubeconfigs) after the session.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -49,13 +51,19 @@ def fleet() -> Iterator[Fleet]:
             pytest.fail(f"CNIMGR_TESTBED_REUSE: the fleet in {attached.workdir} is not healthy", pytrace=False)
         yield attached  # not ours to stop
         return
+    missing = None
     try:
         bins = find_binaries()
     except BinariesMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
+        missing = str(exc)
+    if missing is not None:  # outside the except block, so the report is just the message
+        pytest.fail(missing, pytrace=False)
     clusters = int(os.environ.get("CNIMGR_TESTBED_CLUSTERS", "3"))
     nodes = int(os.environ.get("CNIMGR_TESTBED_NODES", "4"))
-    started = Fleet.start(clusters=clusters, nodes=nodes, bins=bins)
+    workdir = None
+    if os.environ.get("CNIMGR_TESTBED_KEEP") == "1":
+        workdir = tempfile.mkdtemp(prefix="cnimgr-testbed-kept-")  # not owned by the fleet: survives stop()
+    started = Fleet.start(clusters=clusters, nodes=nodes, bins=bins, workdir=workdir)
     try:
         yield started
     finally:

@@ -142,9 +142,9 @@ def fleet(request: HttpRequest) -> HttpResponse:
     filters = FleetFilters.from_query(request.GET)
     for error in filters.errors:
         messages.warning(request, error)
-    clusters = filters.apply(Cluster.objects.all())
-    by_cni_only = replace(filters, cni="").apply(Cluster.objects.all())
-    by_cp_only = replace(filters, cp="").apply(Cluster.objects.all())
+    clusters = filters.apply(Cluster.objects.defer("token", "client_key"))
+    by_cni_only = replace(filters, cni="").apply(Cluster.objects.defer("token", "client_key"))
+    by_cp_only = replace(filters, cp="").apply(Cluster.objects.defer("token", "client_key"))
     context = {
         "filters": filters,
         "page": paginate(request, with_last_run(clusters), 200),
@@ -162,7 +162,7 @@ def check_all(request: HttpRequest) -> HttpResponse:
     """One connectivity run per enabled cluster matching the same filters as the fleet page."""
     filters = FleetFilters.from_query(request.POST)
     started, skipped, refused = 0, 0, []
-    for cluster in filters.apply(Cluster.objects.all()):
+    for cluster in filters.apply(Cluster.objects.defer("token", "client_key")):
         if not cluster.enabled:
             skipped += 1
             continue

@@ -7,9 +7,13 @@ Run: .venv/bin/python -m pytest tests/integration/test_testbed.py
 from __future__ import annotations
 
 import base64
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +25,9 @@ from kubernetes.client.rest import ApiException
 
 from lifecycle.permissions import access_checks
 from testbed import Fleet, TestCluster
+from testbed.binaries import OLD_APISERVER
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.fleet
 
@@ -305,3 +312,53 @@ def test_held_pod_stays_not_ready_through_a_rollout_until_released(
         assert pod_ready(ds_pods_by_node(core, ns, "cni")[held])
     finally:
         cluster.reset_faults()
+
+
+# ---------------------------------------------------------------------------------------------- other entry points
+
+
+def test_older_api_server_is_a_working_cluster() -> None:
+    """OLD_APISERVER is real v1.30 code (a re-stamped 1.36 binary refuses to start), for "too old" checks."""
+    with Fleet.start(clusters=1, nodes=2, kube_apiserver=OLD_APISERVER) as old:
+        cluster = old.clusters[0]
+        with cluster.api_client() as api:
+            version = k8s.VersionApi(api).get_code()
+            assert (version.major, version.minor) == ("1", "30")
+            assert version.git_version == OLD_APISERVER.removeprefix("kube-apiserver-")
+            k8s.CoreV1Api(api).create_namespace({"metadata": {"name": "old"}})
+            apps = k8s.AppsV1Api(api)
+            apps.create_namespaced_daemon_set("old", daemonset("cni"))
+            wait_for(lambda: rolled_out(apps, "old", "cni", 2), what="DaemonSet ready on v1.30")
+        with cluster.api_client("cnimgr") as api:
+            assert len(k8s.CoreV1Api(api).list_node().items) == 2
+
+
+def test_cli_up_status_down(tmp_path: Path) -> None:
+    workdir = tmp_path / "fleet"
+    cli = [sys.executable, "-m", "testbed"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*cli, *args, "--workdir", str(workdir)], env=env, capture_output=True, text=True)
+
+    up = run("up", "--clusters", "2", "--nodes", "2")
+    assert up.returncode == 0, up.stderr
+    try:
+        state = Fleet.load(workdir)
+        assert len(state.clusters) == 2
+        for cluster in state.clusters:
+            assert cluster.server in up.stdout
+            assert str(cluster.kubeconfig_path("cnimgr")) in up.stdout
+        procs = state._all_processes()
+        assert all(p.running() for p in procs)  # detached: they outlived `up`
+
+        status = run("status")
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert status.stdout.count("nodes-ready=2/2") == 2
+
+        again = run("up", "--clusters", "1")
+        assert again.returncode == 2 and "a fleet is running" in again.stderr
+    finally:
+        down = run("down")
+    assert down.returncode == 0, down.stderr
+    assert not any(p.running() for p in procs)  # (pid, start time) checked: a zombie or a reused pid is not ours

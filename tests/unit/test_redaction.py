@@ -27,3 +27,11 @@ def test_remembered_secret_is_masked_in_log_records():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "failed with %s", ("sekrit-value-123",), None)
     RedactingFilter().filter(record)
     assert "sekrit" not in record.getMessage()
+
+
+def test_many_remembered_secrets_are_all_masked():
+    secrets = [f"bulk-secret-{i:05d}-xyz" for i in range(300)]
+    for value in secrets:
+        remember_secret(value)
+    text = " ".join(secrets[::37])
+    assert "bulk-secret" not in redact_text(text)
