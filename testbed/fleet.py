@@ -163,6 +163,8 @@ class Fleet:
             fleet.timings["total"] = time.monotonic() - t0
         except BaseException:
             fleet._stop_all()
+            if owns_workdir and os.environ.get("CNIMGR_TESTBED_KEEP") != "1":
+                shutil.rmtree(root, ignore_errors=True)  # the error carries the log tail already
             raise
         if not detach:
             fleet._finalizer.detach()

@@ -1,0 +1,119 @@
+"""The whole path on real clusters: API → Celery worker on Redis → engine → kube-apiserver, and back."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes import client as k8s
+
+from audit.models import AuditEvent
+from clusters import services as cluster_services
+from clusters.models import Cluster
+from lifecycle.versions import latest
+from operations.models import Run, RunState
+from tests.integration.conftest import wait_for
+
+pytestmark = [pytest.mark.fleet, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def register(test_cluster, *, name: str, token: str | None = None) -> Cluster:
+    """Register a test-bed cluster the way a user would: least-privilege client certificate, or a given token."""
+    fields = {"server": test_cluster.server, "ca_bundle": test_cluster.ca_pem, "labels": {"env": "test"}}
+    if token:
+        fields.update(credential_kind="token", token=token)
+    else:
+        creds = test_cluster.credentials("cnimgr")
+        fields.update(credential_kind="client-certificate", client_certificate=creds["client_cert_pem"],
+                      client_key=creds["client_key_pem"])  # fmt: skip
+    return cluster_services.create_cluster(actor=None, name=name, **fields)
+
+
+def run_via_api(client, cluster: Cluster, kind: str, params: dict | None = None, timeout: float = 240) -> Run:
+    response = client.post("/api/v1/runs/", {"cluster": cluster.name, "kind": kind, "params": params or {}},
+                           format="json")  # fmt: skip
+    assert response.status_code == 202, response.content
+    run_id = response.json()["id"]
+    return wait_for(lambda: Run.objects.filter(pk=run_id, state__in=RunState.FINISHED).first(), timeout,
+                    message=f"{kind} run to finish")  # fmt: skip
+
+
+def token_for_service_account(test_cluster, name: str, namespace: str = "default") -> str:
+    """A ServiceAccount with no RBAC at all, and a token for it from the TokenRequest API."""
+    core = k8s.CoreV1Api(test_cluster.api_client("admin"))
+    try:
+        core.create_namespaced_service_account(namespace, {"metadata": {"name": name}})
+    except k8s.ApiException as exc:
+        if exc.status != 409:
+            raise
+    request = core.create_namespaced_service_account_token(name, namespace, {"spec": {"expirationSeconds": 3600}})
+    return request.status.token
+
+
+def test_cni_install_through_the_worker_is_recorded_and_idempotent(fleet, client_as, celery_worker_process):
+    celery_worker_process()
+    cluster = register(fleet.clusters[0], name="fleet-install")
+    client = client_as("operator")
+    version = latest("edge").version
+
+    connectivity = run_via_api(client, cluster, "connectivity")
+    assert connectivity.state == RunState.SUCCEEDED, (connectivity.error, connectivity.summary)
+    cluster.refresh_from_db()
+    assert cluster.reachable and cluster.missing_permissions == [] and cluster.kubernetes_version == "v1.36.3"
+
+    install = run_via_api(client, cluster, "install-cni", {"version": version})
+    assert install.state == RunState.SUCCEEDED, (install.error, install.hint, install.traceback)
+    assert install.progress_done == install.progress_total > 0
+    steps = set(install.events.values_list("step", flat=True))
+    assert {"render", "diff", "apply", "wait", "check"} <= steps
+    cluster.refresh_from_db()
+    assert cluster.cni_version and cluster.cni_installed_by == "cnimgr"
+    assert cluster.observed["cni"]["rollout"]["done"] is True
+
+    again = run_via_api(client, cluster, "install-cni", {"version": version})
+    assert again.state == RunState.SUCCEEDED
+    assert any("no changes" in m for m in again.events.values_list("message", flat=True))
+
+    removal = run_via_api(client, cluster, "uninstall-cni")
+    assert removal.state == RunState.SUCCEEDED, removal.error
+    cluster.refresh_from_db()
+    assert cluster.cni_version == ""
+    actions = set(AuditEvent.objects.filter(cluster=cluster.name).values_list("action", flat=True))
+    assert {"cluster.create", "run.create", "run.start", "run.succeeded"} <= actions
+
+
+def test_missing_permissions_are_named_and_a_403_says_what_to_do(fleet, client_as, celery_worker_process):
+    celery_worker_process()
+    token = token_for_service_account(fleet.clusters[1], "cnimgr-no-rbac")
+    cluster = register(fleet.clusters[1], name="fleet-no-rbac", token=token)
+    client = client_as("operator")
+
+    connectivity = run_via_api(client, cluster, "connectivity")
+    assert connectivity.state == RunState.FAILED
+    assert "cannot create clusterroles.rbac.authorization.k8s.io" in connectivity.summary["missing"]
+    assert "docs/permissions.md" in connectivity.hint
+    cluster.refresh_from_db()
+    assert "cannot create daemonsets.apps" in cluster.missing_permissions
+
+    install = run_via_api(client, cluster, "install-cni", {"version": latest("edge").version})
+    assert install.state == RunState.FAILED, install.traceback
+    assert "403" in install.error or "cannot" in install.error
+    assert install.hint and install.traceback == ""  # the cluster said no: not a cnimgr bug
+    assert token not in install.error + install.hint + str(install.summary)
+
+
+def test_unreachable_api_server_fails_clearly_and_recovers(fleet, client_as, celery_worker_process):
+    celery_worker_process()
+    test_cluster = fleet.clusters[2]
+    cluster = register(test_cluster, name="fleet-outage")
+    client = client_as("operator")
+    test_cluster.stop_apiserver()
+    try:
+        down = run_via_api(client, cluster, "connectivity", timeout=120)
+    finally:
+        test_cluster.start_apiserver()
+    assert down.state == RunState.FAILED and "reach" in down.error and down.hint
+    cluster.refresh_from_db()
+    assert cluster.reachable is False
+    up = run_via_api(client, cluster, "connectivity")
+    assert up.state == RunState.SUCCEEDED
+    cluster.refresh_from_db()
+    assert cluster.reachable is True
