@@ -80,8 +80,9 @@ class ClusterConnection:
                     config.cert_file = self._write_private("client.crt", self.client_cert_pem)
                     config.key_file = self._write_private("client.key", self.client_key_pem)
                 if self.token:
-                    config.api_key = {"authorization": self.token}
-                    config.api_key_prefix = {"authorization": "Bearer"}
+                    # kubernetes 36 reads "BearerToken" and ignores the prefix map for its old "authorization"
+                    # alias, so the scheme goes into the value (as the client's own kubeconfig loader does).
+                    config.api_key = {"BearerToken": f"Bearer {self.token}"}
                 self._api = k8s.ApiClient(config)
             return self._api
 

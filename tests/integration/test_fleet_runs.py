@@ -87,7 +87,8 @@ def test_missing_permissions_are_named_and_a_403_says_what_to_do(fleet, client_a
     client = client_as("operator")
 
     connectivity = run_via_api(client, cluster, "connectivity")
-    assert connectivity.state == RunState.FAILED
+    assert connectivity.state == RunState.FAILED, connectivity.traceback
+    assert "missing" in connectivity.summary, (connectivity.error, connectivity.summary)
     assert "cannot create clusterroles.rbac.authorization.k8s.io" in connectivity.summary["missing"]
     assert "docs/permissions.md" in connectivity.hint
     cluster.refresh_from_db()

@@ -131,3 +131,11 @@ def test_bugs_are_not_disguised_as_cluster_errors():
         classify_error(KeyError("x"))
     with pytest.raises(KeyError), translate_errors("do something"):
         raise KeyError("x")
+
+
+def test_token_is_sent_as_a_bearer_authorization_header():
+    from lifecycle.kube import ClusterConnection
+
+    with ClusterConnection(name="t", server="https://127.0.0.1:6443", token="tok-123456789") as conn:
+        auth = conn.api_client().configuration.auth_settings()["BearerToken"]
+        assert (auth["in"], auth["key"], auth["value"]) == ("header", "authorization", "Bearer tok-123456789")
