@@ -39,7 +39,7 @@ def enqueue(run: Run) -> bool:
     try:
         execute_run.apply_async((run.pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the database row is the source of truth
-        log.warning("broker unavailable, run left queued", run=run.pk, error=type(exc).__name__)
+        log.warning("broker unavailable, run left queued", run=run.pk, error=f"{type(exc).__name__}: {exc}")
         append_event(run.pk, "The task queue is unreachable; the run stays queued and is sent when it is back.",
                      level="warning", step="queue")  # fmt: skip
         return False

@@ -104,14 +104,30 @@ def test_lost_broker_message_is_resent_by_the_reconciler(celery_worker_process, 
 
 def point_app_at(app, url: str) -> None:
     """Switch this process's publisher to another broker (connection pools are cached per app)."""
+    import os
+
+    from kombu import pools
+
+    # Celery's settings prefer the CELERY_BROKER_URL environment variable (set in CI) over app.conf.
+    os.environ["CELERY_BROKER_URL"] = url
     app.conf.broker_url = url
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    pools.reset()  # kombu keeps producer pools per broker URL, process-wide
+    app._pool = None
     app.amqp._producer_pool = None
 
 
-def test_broker_outage_keeps_the_run_and_it_runs_after_restart(client_as, worker_env, tmp_path, settings):
+@pytest.fixture
+def restore_broker_env(monkeypatch):
+    import os
+
+    monkeypatch.setenv("CELERY_BROKER_URL", os.environ.get("CELERY_BROKER_URL", ""))  # undone after the test
+    yield
+    if not os.environ.get("CELERY_BROKER_URL"):
+        os.environ.pop("CELERY_BROKER_URL", None)
+
+
+def test_broker_outage_keeps_the_run_and_it_runs_after_restart(client_as, worker_env, tmp_path, settings,
+                                                               restore_broker_env):
     """Redis goes down: the API still answers 202, the run waits, and runs once Redis is back."""
     import subprocess
 
@@ -157,7 +173,7 @@ def test_broker_outage_keeps_the_run_and_it_runs_after_restart(client_as, worker
         point_app_at(app, worker_env["CELERY_BROKER_URL"])
 
 
-def test_embedded_filesystem_broker_round_trip(worker_env, tmp_path, settings):
+def test_embedded_filesystem_broker_round_trip(worker_env, tmp_path, settings, restore_broker_env):
     """The one-command mode's broker (a folder, no services) carries a run to a real worker and back."""
     from cnimgr.celery import app
     from cnimgr.settings.embedded import filesystem_broker
