@@ -118,3 +118,26 @@ def test_unreachable_api_server_fails_clearly_and_recovers(fleet, client_as, cel
     assert up.state == RunState.SUCCEEDED
     cluster.refresh_from_db()
     assert cluster.reachable is True
+
+
+def test_a_cluster_too_old_for_the_release_is_refused_before_anything_changes(client_as):
+    """A real v1.30 API server: the release needs 1.31+, so the preflight check fails and nothing is applied."""
+    from operations import runner
+    from testbed import Fleet
+    from testbed.binaries import OLD_APISERVER
+
+    release = latest("edge")
+    assert release.min_kubernetes >= (1, 31), "pick a release that needs a newer Kubernetes than the old server"
+    with Fleet.start(clusters=1, nodes=2, kube_apiserver=OLD_APISERVER, name_prefix="old-") as old:
+        cluster = register(old.clusters[0], name="too-old")
+        response = client_as("operator").post("/api/v1/runs/", {"cluster": cluster.name, "kind": "install-cni",
+                                              "params": {"version": release.version}}, format="json")  # fmt: skip
+        runner.execute(response.json()["id"])  # the worker's code, in this process
+        run = Run.objects.get(pk=response.json()["id"])
+        assert run.state == RunState.FAILED, (run.error, run.traceback)
+        messages = " ".join(run.events.values_list("message", flat=True))
+        assert "is running the minimum Kubernetes API version" in messages
+        assert "v1.30.14" in messages and "1.31.0" in messages
+        assert not run.events.filter(step="apply").exists()
+        apps = k8s.AppsV1Api(old.clusters[0].api_client("admin"))
+        assert apps.list_daemon_set_for_all_namespaces(label_selector="linkerd.io/cni-resource=true").items == []
