@@ -98,8 +98,8 @@ def _import_into_busy_process(report: Report, operator, contexts: int, known: in
         report.findings.append(
             f"Registering clusters gets slower as the fleet grows: in a process that has seen {known} tokens, "
             f"import_kubeconfig() takes {fmt_seconds(per_cluster['busy'])} per cluster instead of "
-            f"{fmt_seconds(per_cluster['fresh'])} ({busy_ratio:.0f}x); each new token makes cnimgr/redaction.py "
-            "recompile the pattern of every known secret (see audit_append)."
+            f"{fmt_seconds(per_cluster['fresh'])} ({busy_ratio:.0f}x); look at the cost of "
+            "cnimgr/redaction.py remember_secret()/redact_text() as the known set grows (see audit_append)."
         )
 
 
@@ -215,8 +215,8 @@ def run(quick: bool) -> Report:
             f"import_kubeconfig() of one {CONTEXTS}-context file in a fresh process takes "
             f"{fmt_seconds(per_cluster * CONTEXTS)} ({fmt_seconds(per_cluster)} per cluster, "
             f"{ratio(per_cluster, audited_per):.0f}x a save + audit record()); with remember_secret() stubbed it "
-            f"takes {fmt_seconds(whatif)} per cluster: the rest is cnimgr/redaction.py rebuilding its pattern after "
-            "each new token of the same file (quadratic in the number of contexts)."
+            f"takes {fmt_seconds(whatif)} per cluster: the difference is cnimgr/redaction.py's bookkeeping of "
+            "each new token."
         )
 
     with CaptureQueriesContext(connection) as q:

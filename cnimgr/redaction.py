@@ -19,12 +19,18 @@ SECRET_KEY_NAMES = re.compile(
 NOT_SECRET_SUFFIXES = re.compile(r"(_set|_kind|_changed|_checked|_count)$")
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
-# Secrets this process has seen, matched in chunks: a new secret recompiles only its (small) chunk, never all.
+# Secrets this process has seen. New ones wait in a short list checked with `in` (cheap); every CHUNK_SIZE of them
+# are compiled into one regex, so a new secret never triggers a recompile of everything known.
 CHUNK_SIZE = 64
 _known: set[str] = set()
-_chunks: list[list[str]] = []
-_patterns: list[re.Pattern | None] = []
+_pending: list[str] = []
+_patterns: list[re.Pattern] = []
 _lock = threading.Lock()
+
+
+def _alternation(values: Iterable[str]) -> re.Pattern:
+    # Longest first, so a secret that contains another is masked whole.
+    return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
 
 
 def remember_secret(value: str | None) -> None:
@@ -35,38 +41,36 @@ def remember_secret(value: str | None) -> None:
         if value in _known:
             return
         _known.add(value)
-        if not _chunks or len(_chunks[-1]) >= CHUNK_SIZE:
-            _chunks.append([])
-            _patterns.append(None)
-        _chunks[-1].append(value)
-        _patterns[-1] = None
+        _pending.append(value)
+        if len(_pending) >= CHUNK_SIZE:
+            _patterns.append(_alternation(_pending))
+            _pending.clear()
 
 
 def forget_secrets(values: Iterable[str]) -> None:
     with _lock:
         gone = set(values) & _known
+        if not gone:
+            return
         _known.difference_update(gone)
-        for index, chunk in enumerate(_chunks):
-            if gone.intersection(chunk):
-                chunk[:] = [s for s in chunk if s not in gone]
-                _patterns[index] = None
-
-
-def _compiled() -> list[re.Pattern]:
-    with _lock:
-        for index, pattern in enumerate(_patterns):
-            if pattern is None and _chunks[index]:
-                # Longest first, so a secret that contains another is masked whole.
-                ordered = sorted(_chunks[index], key=len, reverse=True)
-                _patterns[index] = re.compile("|".join(re.escape(s) for s in ordered))
-        return [p for p in _patterns if p is not None]
+        _pending.clear()
+        _patterns.clear()
+        remaining = sorted(_known)
+        for start in range(0, len(remaining) - len(remaining) % CHUNK_SIZE, CHUNK_SIZE):
+            _patterns.append(_alternation(remaining[start : start + CHUNK_SIZE]))
+        _pending.extend(remaining[len(remaining) - len(remaining) % CHUNK_SIZE :])
 
 
 def redact_text(text: str) -> str:
     text = _PEM.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    for pattern in _compiled():
+    with _lock:
+        patterns, pending = list(_patterns), sorted(_pending, key=len, reverse=True)
+    for pattern in patterns:
         text = pattern.sub(REDACTED, text)
+    for secret in pending:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
     return text
 
 

@@ -26,11 +26,13 @@ class RunReporter:
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._last_progress = 0.0
+        self._seq: int | None = None  # the last seq written, so appends need no MAX() query
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-run-{run.pk}", daemon=True)
 
     # Reporter protocol -------------------------------------------------------------------------------------
     def event(self, message, *, level="info", step="", data=None) -> None:
-        services.append_event(self.run.pk, message, level=level, step=step, data=data)
+        next_seq = self._seq + 1 if self._seq is not None else None
+        self._seq = services.append_event(self.run.pk, message, level=level, step=step, data=data, seq=next_seq)
 
     def progress(self, done: int, total: int, *, step: str = "") -> None:
         now = time.monotonic()

@@ -78,8 +78,8 @@ def _drive(run: Run, lease_token: int | None) -> str:
     with RunReporter(run, lease_token) as reporter:
         try:
             who = run.actor_username or "system"
-            services.append_event(run.pk, f"{run.kind} on {run.cluster_name} started by {who}", step="start",
-                                  data={"worker": run.worker, "attempt": run.attempt})  # fmt: skip
+            reporter.event(f"{run.kind} on {run.cluster_name} started by {who}", step="start",
+                           data={"worker": run.worker, "attempt": run.attempt})  # fmt: skip
             reporter.checkpoint()
             summary = spec.run(connection, run.params, reporter)
         except LeaseLost as exc:
@@ -100,8 +100,8 @@ def _drive(run: Run, lease_token: int | None) -> str:
         finally:
             connection.close()
         level = "info" if state == RunState.SUCCEEDED else "error" if state != RunState.CANCELLED else "warning"
-        services.append_event(run.pk, f"run {state}" + (f": {error}" if error else ""), level=level, step="end",
-                              data={"hint": hint} if hint else None)  # fmt: skip
+        reporter.event(f"run {state}" + (f": {error}" if error else ""), level=level, step="end",
+                       data={"hint": hint} if hint else None)  # fmt: skip
         if reporter.lost.is_set():
             return "lost"
         services.finish(run, state, summary=summary, error=error, hint=hint, tb=tb)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -97,16 +97,22 @@ def cancel_run(run: Run, *, actor) -> Run:
 # --- worker side ------------------------------------------------------------------------------------------
 
 
-def append_event(run_id: int, message: str, *, level: str = "info", step: str = "", data: dict | None = None) -> None:
+def append_event(run_id: int, message: str, *, level: str = "info", step: str = "", data: dict | None = None,
+                 seq: int | None = None) -> int:
+    """Append one output line; returns its seq. A writer that knows the next seq (the run's reporter) passes it."""
     message, data = redact_text(message), redact(data or {})
     for _ in range(5):
-        seq = (RunEvent.objects.filter(run_id=run_id).aggregate(m=Max("seq"))["m"] or 0) + 1
+        if seq is None:
+            seq = (RunEvent.objects.filter(run_id=run_id).aggregate(m=Max("seq"))["m"] or 0) + 1
         try:
-            with transaction.atomic():
+            if connection.in_atomic_block:  # a savepoint, so a taken seq does not break the caller's transaction
+                with transaction.atomic():
+                    RunEvent.objects.create(run_id=run_id, seq=seq, level=level, step=step, message=message, data=data)
+            else:  # autocommit: a refused INSERT leaves nothing behind
                 RunEvent.objects.create(run_id=run_id, seq=seq, level=level, step=step, message=message, data=data)
-            return
+            return seq
         except IntegrityError:
-            continue  # another writer took that seq (e.g. the reconciler); take the next
+            seq = None  # another writer took that seq (e.g. the reconciler); look again
     raise RuntimeError(f"could not append an event to run {run_id}")
 
 

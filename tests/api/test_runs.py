@@ -96,3 +96,16 @@ def test_finish_is_fenced_by_attempt(db):
     assert services.finish(stale, RunState.SUCCEEDED) is False
     assert services.finish(claimed, RunState.FAILED, error="no") is True
     assert services.claim(run.pk, "w2") is None  # a duplicate message cannot run it again
+
+
+def test_reporter_keeps_its_seq_and_recovers_when_another_writer_took_one(db):
+    from operations.reporter import RunReporter
+
+    run = RunFactory()
+    reporter = RunReporter(run)
+    reporter.event("one")
+    services.append_event(run.pk, "from the reconciler")  # takes seq 2 behind the reporter's back
+    reporter.event("two")
+    reporter.event("three")
+    assert list(run.events.values_list("seq", "message")) == [
+        (1, "one"), (2, "from the reconciler"), (3, "two"), (4, "three")]
