@@ -176,7 +176,6 @@ def run(quick: bool) -> Report:
     report.check(f"record() right after remember_secret(), {FLEET_SMALL} known", new_ratio, "<=", TARGET_APPEND_RATIO,
                  note="what create_cluster() does: remember the token, then audit")  # fmt: skip
     if new_ratio > TARGET_APPEND_RATIO:
-        compile_big = report.measurements.get(f"secrets_{SECRETS_IN_PROCESS}", {}).get("first_redact_after_change")
         report.findings.append(
             "cnimgr/redaction.py: a new secret goes to a pending list checked with `in`, and every 64th one compiles "
             f"a chunk regex. With {FLEET_SMALL} tokens known, the audit record() that follows a cluster registration "
