@@ -19,8 +19,9 @@ cleanup() {
   trap - INT TERM EXIT
   echo "[cnimgr] stopping" >&2
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # The demo fleet first: its processes are detached and would outlive this script.
+  if [ "${DEMO:-0}" = 1 ]; then $PY -m testbed down >&2 || echo "[cnimgr] stop the demo fleet with: $PY -m testbed down" >&2; fi
   wait 2>/dev/null || true
-  if [ "${DEMO:-0}" = 1 ]; then $PY -m testbed down >&2 || true; fi
 }
 trap cleanup INT TERM EXIT
 
