@@ -2,6 +2,7 @@
 
 import pytest
 
+from audit.models import AuditEvent
 from operations.models import RunState
 from tests.factories import ClusterFactory, RunFactory, self_signed_pem
 
@@ -66,12 +67,17 @@ def test_role_matrix(endpoint, role, client_as):
     kwargs = {"format": "json"}
     if body:
         kwargs["data"] = _fill(body(), objects)
+    audited_before = AuditEvent.objects.count()
     response = getattr(client, method)(_fill(path, objects), **kwargs)
     if ORDER[role] >= ORDER[lowest]:
         assert response.status_code == success, (name, role, response.content[:500])
+        if method != "get" and success < 300:  # every accepted change leaves an audit event, by this actor
+            assert AuditEvent.objects.count() > audited_before, name
+            assert AuditEvent.objects.order_by("-id").first().actor_username == client.user.username, name
     else:
         assert response.status_code == 403, (name, role, response.status_code)
         assert response.data["error"]["code"] == "permission_denied"
+        assert AuditEvent.objects.count() == audited_before, name  # a refused request changes nothing
 
 
 @pytest.mark.django_db
