@@ -67,6 +67,23 @@ def start_run(*, cluster: Cluster, kind: str, params: dict | None = None, actor,
     return run
 
 
+def start_runs(*, clusters, kind: str, params: dict | None = None, actor) -> tuple[list[Run], list[dict]]:
+    """One run per cluster (e.g. a connectivity check across `env=prod`). Parameters are validated once, up front;
+    a cluster that refuses (disabled) is reported and the others still start."""
+    spec = kind_spec(kind)
+    try:
+        spec.validate(dict(params or {}))
+    except engine_errors.InvalidParams as exc:
+        raise ServiceError(str(exc), fields={f"params.{exc.field}": [exc.message]}) from None
+    started, skipped = [], []
+    for cluster in clusters:
+        try:
+            started.append(start_run(cluster=cluster, kind=kind, params=params, actor=actor))
+        except ServiceError as exc:
+            skipped.append({"cluster": cluster.name, "reason": exc.message})
+    return started, skipped
+
+
 def retry_run(run: Run, *, actor) -> Run:
     if not run.is_finished:
         raise Conflict(f"Run #{run.pk} is still {run.state}.")

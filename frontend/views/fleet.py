@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from accounts.roles import OPERATOR
 from clusters.filtersets import label_query
 from clusters.models import Cluster, label_key
-from cnimgr.api.errors import ServiceError
 from frontend.views.common import paginate, role_required, viewer_required
 from operations import services as run_services
 
@@ -161,16 +160,11 @@ def fleet(request: HttpRequest) -> HttpResponse:
 def check_all(request: HttpRequest) -> HttpResponse:
     """One connectivity run per enabled cluster matching the same filters as the fleet page."""
     filters = FleetFilters.from_query(request.POST)
-    started, skipped, refused = 0, 0, []
-    for cluster in filters.apply(Cluster.objects.defer("token", "client_key")):
-        if not cluster.enabled:
-            skipped += 1
-            continue
-        try:
-            run_services.start_run(cluster=cluster, kind="connectivity", params={}, actor=request.user)
-            started += 1
-        except ServiceError as exc:
-            refused.append(f"{cluster.name}: {exc.message}")
+    shown = list(filters.apply(Cluster.objects.defer("token", "client_key")))
+    enabled = [c for c in shown if c.enabled]
+    skipped = len(shown) - len(enabled)
+    runs, refusals = run_services.start_runs(clusters=enabled, kind="connectivity", params={}, actor=request.user)
+    started, refused = len(runs), [f"{r['cluster']}: {r['reason']}" for r in refusals]
     if started:
         messages.success(request, f"Started {started} connectivity run{'s' if started != 1 else ''}.")
     if skipped:

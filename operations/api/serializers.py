@@ -28,6 +28,28 @@ class RunDetailSerializer(RunSerializer):
         read_only_fields = [*RunSerializer.Meta.read_only_fields, "traceback"]
 
 
+class BulkRunSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    params = serializers.JSONField(required=False, default=dict)
+    label = serializers.CharField(required=False, allow_blank=True, help_text="Label selector, e.g. env=prod,region=eu")
+    clusters = serializers.ListField(child=serializers.CharField(), required=False, help_text="Cluster names")
+
+    def validate(self, attrs):
+        if not attrs.get("label") and not attrs.get("clusters"):
+            raise serializers.ValidationError({"label": ["Give a label selector or a list of cluster names."]})
+        return attrs
+
+
+class SkippedClusterSerializer(serializers.Serializer):
+    cluster = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class BulkRunResultSerializer(serializers.Serializer):
+    runs = RunSerializer(many=True)
+    skipped = SkippedClusterSerializer(many=True)
+
+
 class RunEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunEvent

@@ -5,9 +5,18 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.roles import OPERATOR, VIEWER
+from clusters.filtersets import label_query
+from clusters.models import Cluster
+from cnimgr.api.errors import ServiceError
 from cnimgr.api.pagination import SequenceCursorPagination
 from operations import services
-from operations.api.serializers import RunDetailSerializer, RunEventSerializer, RunSerializer
+from operations.api.serializers import (
+    BulkRunResultSerializer,
+    BulkRunSerializer,
+    RunDetailSerializer,
+    RunEventSerializer,
+    RunSerializer,
+)
 from operations.filtersets import RunEventFilterSet, RunFilterSet
 from operations.models import Run, RunEvent
 
@@ -24,7 +33,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
     queryset = Run.objects.select_related("cluster")
     filterset_class = RunFilterSet
     ordering_fields = ["id", "created_at", "finished_at"]
-    roles = {"cancel": OPERATOR, "retry": OPERATOR}
+    roles = {"cancel": OPERATOR, "retry": OPERATOR, "bulk": OPERATOR}
 
     def get_serializer_class(self):
         return RunDetailSerializer if self.action == "retrieve" else RunSerializer
@@ -37,6 +46,26 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
         run = services.start_run(cluster=data["cluster"], kind=data["kind"], params=data.get("params") or {},
                                  actor=request.user)  # fmt: skip
         return accepted(run, request)
+
+    @extend_schema(request=BulkRunSerializer, responses={202: BulkRunResultSerializer})
+    @action(detail=False, methods=["post"], serializer_class=BulkRunSerializer, filterset_class=None)
+    def bulk(self, request):
+        """Start one run per cluster chosen by label selector and/or names; answers 202 with every run."""
+        serializer = BulkRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        clusters = Cluster.objects.defer("token", "client_key")
+        if data.get("label"):
+            clusters = clusters.filter(label_query([data["label"]]))
+        if data.get("clusters"):
+            clusters = clusters.filter(name__in=data["clusters"])
+            missing = sorted(set(data["clusters"]) - set(clusters.values_list("name", flat=True)))
+            if missing:
+                raise ServiceError(f"Unknown clusters: {', '.join(missing)}.", fields={"clusters": missing})
+        runs, skipped = services.start_runs(clusters=clusters.order_by("name"), kind=data["kind"],
+                                            params=data.get("params") or {}, actor=request.user)  # fmt: skip
+        body = BulkRunResultSerializer({"runs": runs, "skipped": skipped}, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: RunSerializer})
     @action(detail=True, methods=["post"])

@@ -30,6 +30,8 @@ ENDPOINTS = [
     ("cluster-import", "post", "/api/v1/clusters/import-kubeconfig/", "operator", _kubeconfig_body, 400),
     ("run-list", "get", "/api/v1/runs/", "viewer", None, 200),
     ("run-create", "post", "/api/v1/runs/", "operator", lambda: {"cluster": "{cluster}", "kind": "connectivity"}, 202),
+    ("run-bulk", "post", "/api/v1/runs/bulk/", "operator",
+     lambda: {"clusters": ["{cluster}"], "kind": "connectivity"}, 202),
     ("run-detail", "get", "/api/v1/runs/{run}/", "viewer", None, 200),
     ("run-events", "get", "/api/v1/runs/{run}/events/", "viewer", None, 200),
     ("run-cancel", "post", "/api/v1/runs/{run}/cancel/", "operator", None, 202),
@@ -46,6 +48,8 @@ ENDPOINTS = [
 def _fill(template, objects):
     if isinstance(template, dict):
         return {k: _fill(v, objects) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(item, objects) for item in template]
     if isinstance(template, str):
         return template.format(**objects)
     return template

@@ -109,3 +109,28 @@ def test_reporter_keeps_its_seq_and_recovers_when_another_writer_took_one(db):
     reporter.event("three")
     assert list(run.events.values_list("seq", "message")) == [
         (1, "one"), (2, "from the reconciler"), (3, "two"), (4, "three")]
+
+
+def test_bulk_start_by_label_selector_reports_skipped(client_as):
+    ClusterFactory(name="p1", labels={"env": "prod"})
+    ClusterFactory(name="p2", labels={"env": "prod"}, enabled=False)
+    ClusterFactory(name="d1", labels={"env": "dev"})
+    response = client_as("operator").post("/api/v1/runs/bulk/", {"label": "env=prod", "kind": "connectivity"},
+                                          format="json")  # fmt: skip
+    assert response.status_code == 202
+    body = response.json()
+    assert [r["cluster"] for r in body["runs"]] == ["p1"]
+    assert body["skipped"] == [{"cluster": "p2", "reason": "Cluster 'p2' is disabled."}]
+    assert AuditEvent.objects.filter(action="run.create").count() == 1
+
+
+def test_bulk_start_validates_params_once_and_names_unknown_clusters(client_as):
+    ClusterFactory(name="p1")
+    client = client_as("operator")
+    bad = client.post("/api/v1/runs/bulk/", {"clusters": ["p1"], "kind": "install-cni", "params": {}}, format="json")
+    assert bad.status_code == 400 and "params.version" in bad.json()["error"]["fields"]
+    unknown = client.post("/api/v1/runs/bulk/", {"clusters": ["p1", "nope"], "kind": "check"}, format="json")
+    assert unknown.status_code == 400 and "nope" in unknown.json()["error"]["message"]
+    assert Run.objects.count() == 0
+    assert client_as("viewer").post("/api/v1/runs/bulk/", {"clusters": ["p1"], "kind": "check"},
+                                    format="json").status_code == 403  # fmt: skip
