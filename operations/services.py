@@ -183,6 +183,7 @@ def _write_observed(cluster_id: int, summary: dict) -> None:
         fields["reachable"] = False
     observed = summary.get("observed")
     if isinstance(observed, dict):
+        observed = {k: v for k, v in observed.items() if k not in ("last_error", "last_error_at")}
         cni, cp = observed.get("cni") or {}, observed.get("control_plane") or {}
         fields.update(
             observed=observed, observed_at=timezone.now(), reachable=True,

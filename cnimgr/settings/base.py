@@ -124,9 +124,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = env.int("CNIMGR_RUN_TIME_LIMIT", default=3600)
 CELERY_TASK_ALWAYS_EAGER = False
+# How often every enabled cluster is looked at (read-only) to refresh the fleet page; 0 turns it off.
+CNIMGR_OBSERVE_MINUTES = env.int("CNIMGR_OBSERVE_MINUTES", default=15)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-runs": {"task": "operations.tasks.reconcile_runs", "schedule": timedelta(seconds=30)},
 }
+if CNIMGR_OBSERVE_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["observe-fleet"] = {
+        "task": "clusters.tasks.observe_fleet",
+        "schedule": timedelta(minutes=CNIMGR_OBSERVE_MINUTES),
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # How long a worker may go without heart-beating before its run is declared lost.

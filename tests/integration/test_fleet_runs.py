@@ -141,3 +141,33 @@ def test_a_cluster_too_old_for_the_release_is_refused_before_anything_changes(cl
         assert not run.events.filter(step="apply").exists()
         apps = k8s.AppsV1Api(old.clusters[0].api_client("admin"))
         assert apps.list_daemon_set_for_all_namespaces(label_selector="linkerd.io/cni-resource=true").items == []
+
+
+def test_periodic_observation_detects_what_a_cluster_runs(fleet):
+    """No run needed: the periodic look reads the CNI version, who installed it and the rollout off the cluster."""
+    from clusters.observation import observe_cluster
+    from lifecycle.kube import ClusterConnection
+    from lifecycle.operations import KINDS
+    from lifecycle.reporting import MemoryReporter
+
+    test_cluster = fleet.clusters[2]
+    cluster = register(test_cluster, name="observed")
+    release = latest("edge")
+    creds = test_cluster.credentials("admin")
+    with ClusterConnection(name="admin", server=test_cluster.server, ca_pem=test_cluster.ca_pem,
+                           client_cert_pem=creds["client_cert_pem"], client_key_pem=creds["client_key_pem"]) as conn:
+        spec = KINDS["install-cni"]
+        spec.run(conn, spec.validate({"version": release.version}), MemoryReporter())
+        try:
+            observe_cluster(cluster)
+            cluster.refresh_from_db()
+            assert cluster.reachable is True and cluster.kubernetes_version == "v1.36.3"
+            assert cluster.cni_version == release.cni_plugin and cluster.cni_installed_by == "cnimgr"
+            assert cluster.observed["cni"]["rollout"]["done"] is True
+            assert not Run.objects.filter(cluster=cluster).exists()
+        finally:
+            uninstall = KINDS["uninstall-cni"]
+            uninstall.run(conn, uninstall.validate({}), MemoryReporter())
+    observe_cluster(cluster)
+    cluster.refresh_from_db()
+    assert cluster.cni_version == ""
