@@ -1,6 +1,7 @@
 import django_filters
 
 from audit.models import AuditEvent
+from cnimgr.api.filters import UTCDateTimeFilter
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -11,8 +12,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     object_id = django_filters.CharFilter()
     cluster = django_filters.CharFilter()
     request_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lte")
+    since = UTCDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="timestamp", lookup_expr="lte")
     q = django_filters.CharFilter(method="search", label="Search in object name and message")
     label = django_filters.CharFilter(method="filter_labels", label="Clusters matching a label selector, e.g. env=prod")
 

@@ -1,22 +1,28 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import HasKey, KeyTextTransform
+from django.db.models.lookups import Exact
 
 from clusters.models import Cluster
 
 
 def label_query(selectors: list[str]) -> Q:
-    """`env=prod`, `env!=dev`, `team` (key exists); all must match."""
+    """`env=prod`, `env!=dev`, `team` (key exists); all must match.
+
+    Keys become JSON key lookups built as expressions, not `labels__<key>` keyword lookups: a key such as
+    `a__regex` must match a label of that name, not turn into a database lookup."""
     query = Q()
     for selector in selectors:
         for part in filter(None, (p.strip() for p in selector.split(","))):
             if "!=" in part:
                 key, value = part.split("!=", 1)
-                query &= ~Q(**{f"labels__{key.strip()}": value.strip()})
+                key = key.strip()  # as in Kubernetes, `env!=dev` also matches clusters without `env`
+                query &= ~Q(HasKey(F("labels"), key)) | ~Q(Exact(KeyTextTransform(key, "labels"), value.strip()))
             elif "=" in part:
                 key, value = part.split("=", 1)
-                query &= Q(**{f"labels__{key.strip()}": value.strip()})
+                query &= Q(Exact(KeyTextTransform(key.strip(), "labels"), value.strip()))
             else:
-                query &= Q(**{"labels__has_key": part})
+                query &= Q(HasKey(F("labels"), part))
     return query
 
 

@@ -1,5 +1,6 @@
 import django_filters
 
+from cnimgr.api.filters import UTCDateTimeFilter
 from operations.models import Run, RunEvent, RunState
 
 
@@ -7,8 +8,8 @@ class RunFilterSet(django_filters.FilterSet):
     cluster = django_filters.CharFilter(field_name="cluster_name")
     state = django_filters.MultipleChoiceFilter(choices=RunState.choices)
     actor = django_filters.CharFilter(field_name="actor_username")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    since = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = Run

@@ -90,6 +90,11 @@ def test_label_selector_filter(client_as):
     assert names("env=prod") == ["a", "b"]
     assert names("env=prod,region!=eu") == ["b"]
     assert names("region") == ["a", "b"]
+    assert names("region!=eu") == ["b", "c"]  # Kubernetes semantics: no `region` label is not `region=eu`
+    # Keys are label names, never database lookups
+    ClusterFactory(name="d", labels={"a__regex": "("})
+    assert names("a__regex=(") == ["d"]
+    assert names("env__contains=pro") == []
 
 
 def test_import_kubeconfig_all_contexts_reports_refusals(client_as):
