@@ -19,6 +19,7 @@ def observe_cluster(cluster: Cluster) -> dict:
     from lifecycle.operations import observe
     from operations.runner import connection_for
 
+    taken_at = timezone.now()
     try:
         connection = connection_for(cluster)
     except ValueError as exc:
@@ -36,7 +37,7 @@ def observe_cluster(cluster: Cluster) -> dict:
         connection.close()
     from operations.services import _write_observed
 
-    _write_observed(cluster.pk, {"observed": observed})
+    _write_observed(cluster.pk, {"observed": observed}, taken_at=taken_at)
     return observed
 
 

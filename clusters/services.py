@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import structlog
+from django.conf import settings
 from django.db import transaction
 
 from audit.services import record
@@ -10,7 +12,9 @@ from clusters.models import Cluster, CredentialKind
 from cnimgr.api.errors import Conflict, ServiceError
 from cnimgr.redaction import remember_secret
 
+log = structlog.get_logger(__name__)
 SECRET_FIELDS = ("token", "client_key")
+CONNECTION_FIELDS = ("server", "ca_bundle", "credential_kind", "token", "client_certificate", "client_key", "enabled")
 EDITABLE = ("display_name", "description", "server", "ca_bundle", "credential_kind", "token", "client_certificate",
             "client_key", "labels", "enabled")  # fmt: skip
 
@@ -59,6 +63,7 @@ def create_cluster(*, actor, name: str, **fields) -> Cluster:
     cluster.full_clean()
     cluster.save()
     record("cluster.create", cluster, actor=actor, cluster=cluster.name, after=cluster.snapshot())
+    observe_soon(cluster)
     return cluster
 
 
@@ -79,7 +84,27 @@ def update_cluster(cluster: Cluster, *, actor, **fields) -> Cluster:
     if any(k in fields and fields[k] for k in SECRET_FIELDS):
         after["credentials_changed"] = True
     record("cluster.update", cluster, actor=actor, cluster=cluster.name, before=before, after=after)
+    if any(k in fields and fields[k] not in ("", None) for k in CONNECTION_FIELDS):
+        observe_soon(cluster)
     return cluster
+
+
+def observe_soon(cluster: Cluster) -> None:
+    """Look at a newly registered (or re-pointed) cluster once the change commits, so the fleet page fills in
+    within seconds rather than at the next periodic observation. Read-only; a broker outage only delays it."""
+    if not (settings.CNIMGR_OBSERVE_ON_CHANGE and cluster.enabled):
+        return
+    cluster_id = cluster.pk
+
+    def send():
+        from clusters.tasks import observe_one
+
+        try:
+            observe_one.apply_async((cluster_id,), retry=True, retry_policy={"max_retries": 1, "interval_start": 0})
+        except Exception as exc:  # noqa: BLE001 - the periodic observation catches up
+            log.warning("observation not sent", cluster=cluster_id, error=f"{type(exc).__name__}: {exc}")
+
+    transaction.on_commit(send)
 
 
 @transaction.atomic

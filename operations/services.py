@@ -172,8 +172,10 @@ def finish(run: Run, state: str, *, summary=None, error: str = "", hint: str = "
     return True
 
 
-def _write_observed(cluster_id: int, summary: dict) -> None:
-    """Copy what a run learnt about the cluster onto the cluster row (the fleet page reads it from there)."""
+def _write_observed(cluster_id: int, summary: dict, *, taken_at=None) -> None:
+    """Copy what a run learnt about the cluster onto the cluster row (the fleet page reads it from there).
+
+    ``taken_at``: when the look began; a slow look never overwrites one that was recorded after it began."""
     fields: dict = {}
     if summary.get("kubernetes_version"):
         fields.update(kubernetes_version=summary["kubernetes_version"], reachable=True)
@@ -194,7 +196,10 @@ def _write_observed(cluster_id: int, summary: dict) -> None:
             cni_enabled=cp.get("cniEnabled") if cp.get("installed") else None,
         )  # fmt: skip
     if fields:
-        Cluster.objects.filter(pk=cluster_id).update(**fields)
+        rows = Cluster.objects.filter(pk=cluster_id)
+        if taken_at is not None:
+            rows = rows.filter(Q(observed_at__isnull=True) | Q(observed_at__lt=taken_at))
+        rows.update(**fields)
 
 
 def heartbeat(run: Run) -> bool:

@@ -38,3 +38,4 @@ def _no_broker_by_default(request, monkeypatch):
     if request.node.get_closest_marker("integration") or request.node.get_closest_marker("fleet"):
         return
     monkeypatch.setattr("operations.services.enqueue", lambda run: None)
+    monkeypatch.setattr("clusters.services.observe_soon", lambda cluster: None)

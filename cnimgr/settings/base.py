@@ -126,6 +126,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CNIMGR_RUN_TIME_LIMIT", default=3600)
 CELERY_TASK_ALWAYS_EAGER = False
 # How often every enabled cluster is looked at (read-only) to refresh the fleet page; 0 turns it off.
 CNIMGR_OBSERVE_MINUTES = env.int("CNIMGR_OBSERVE_MINUTES", default=15)
+# Also look at a cluster right after it is registered or its connection settings change.
+CNIMGR_OBSERVE_ON_CHANGE = env.bool("CNIMGR_OBSERVE_ON_CHANGE", default=True)
 CELERY_BEAT_SCHEDULE = {
     "reconcile-runs": {"task": "operations.tasks.reconcile_runs", "schedule": timedelta(seconds=30)},
 }
