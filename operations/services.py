@@ -156,6 +156,29 @@ def _finish(run: Run, state: str, *, summary=None, error: str = "", hint: str = 
     run.save(update_fields=["state", "finished_at", "summary", "error", "hint", "traceback"])
 
 
+AUDITED_OUTCOME = ("version", "from_version", "namespace", "content_hash", "changed", "applied", "pruned",
+                   "kubernetes_version", "missing")  # fmt: skip
+
+
+def outcome_digest(summary) -> dict:
+    """What the audit trail keeps of a run's result: enough to answer "what exactly was applied, and did it
+    work" (release, manifests' hash, objects applied and pruned, failed checks, the CNI version seen after),
+    without the manifests themselves, which stay on the run."""
+    if not isinstance(summary, dict):
+        return {}
+    partial = summary.get("result")  # a failed install/upgrade carries what it had done so far
+    source = partial if isinstance(partial, dict) else summary
+    digest = {key: source[key] for key in AUDITED_OUTCOME if key in source}
+    checks = summary.get("checks") if isinstance(summary.get("checks"), dict) else source.get("checks")
+    if isinstance(checks, dict):
+        digest["checks_failed"] = list(checks.get("failed") or [])
+        digest["checks_warned"] = list(checks.get("warnings") or [])
+    cni = ((source.get("observed") or {}).get("cni") or {}) if isinstance(source.get("observed"), dict) else {}
+    if cni:
+        digest["cni_version_after"] = cni.get("version") if cni.get("installed") else None
+    return digest
+
+
 def finish(run: Run, state: str, *, summary=None, error: str = "", hint: str = "", tb: str = "") -> bool:
     """Close a run, fenced by its attempt: a worker that lost the run cannot overwrite the outcome."""
     with transaction.atomic():
@@ -164,7 +187,8 @@ def finish(run: Run, state: str, *, summary=None, error: str = "", hint: str = "
             return False
         before = current.snapshot()
         _finish(current, state, summary=summary, error=error, hint=hint, tb=tb)
-        record(f"run.{state}", current, cluster=current.cluster_name, before=before, after=current.snapshot(),
+        after = {**current.snapshot(), "outcome": outcome_digest(current.summary)}
+        record(f"run.{state}", current, cluster=current.cluster_name, before=before, after=after,
                actor=current.actor, message=current.error)  # fmt: skip
         if current.cluster_id and summary:
             _write_observed(current.cluster_id, summary)

@@ -134,3 +134,34 @@ def test_bulk_start_validates_params_once_and_names_unknown_clusters(client_as):
     assert Run.objects.count() == 0
     assert client_as("viewer").post("/api/v1/runs/bulk/", {"clusters": ["p1"], "kind": "check"},
                                     format="json").status_code == 403  # fmt: skip
+
+
+def test_closing_audit_event_keeps_what_was_applied_and_whether_it_worked(db):
+    run = services.claim(RunFactory(kind="upgrade-cni").pk, "w1")
+    summary = {
+        "version": "edge-26.8.3", "from_version": "edge-26.5.1", "namespace": "linkerd-cni", "changed": True,
+        "content_hash": "ab" * 32, "manifests": "apiVersion: v1\nkind: Namespace\n" * 50,
+        "applied": ["DaemonSet linkerd-cni/linkerd-cni"], "pruned": ["Role linkerd-cni/linkerd-cni"],
+        "checks": {"success": True, "failed": [], "warnings": ["no clock skew detected"], "results": []},
+        "observed": {"cni": {"installed": True, "version": "v1.7.0-alpha.1"}},
+    }  # fmt: skip
+    services.finish(run, RunState.SUCCEEDED, summary=summary)
+    outcome = AuditEvent.objects.get(action="run.succeeded").after["outcome"]
+    assert outcome == {
+        "version": "edge-26.8.3", "from_version": "edge-26.5.1", "namespace": "linkerd-cni", "content_hash": "ab" * 32,
+        "changed": True, "applied": ["DaemonSet linkerd-cni/linkerd-cni"], "pruned": ["Role linkerd-cni/linkerd-cni"],
+        "checks_failed": [], "checks_warned": ["no clock skew detected"], "cni_version_after": "v1.7.0-alpha.1",
+    }  # fmt: skip
+    assert "manifests" not in outcome  # they stay on the run
+
+
+def test_failed_run_audit_keeps_the_partial_result_and_the_failed_checks(db):
+    run = services.claim(RunFactory(kind="install-cni").pk, "w1")
+    failure = {"result": {"version": "edge-26.8.3", "content_hash": "cd" * 32, "applied": ["ConfigMap a/b"]},
+               "checks": {"success": False, "failed": ["cni plugin pod is running on all nodes"], "warnings": []}}
+    services.finish(run, RunState.FAILED, summary=failure, error="a check failed")
+    outcome = AuditEvent.objects.get(action="run.failed").after["outcome"]
+    assert outcome["content_hash"] == "cd" * 32 and outcome["applied"] == ["ConfigMap a/b"]
+    assert outcome["checks_failed"] == ["cni plugin pod is running on all nodes"]
+    assert services.outcome_digest(None) == {} and services.outcome_digest({"kubernetes_version": "v1"}) == {
+        "kubernetes_version": "v1"}

@@ -68,9 +68,18 @@ def test_cni_install_through_the_worker_is_recorded_and_idempotent(fleet, client
     assert cluster.cni_version and cluster.cni_installed_by == "cnimgr"
     assert cluster.observed["cni"]["rollout"]["done"] is True
 
+    # The audit trail alone answers "what exactly was applied, and did it work"
+    closing = AuditEvent.objects.get(action="run.succeeded", object_id=str(install.pk))
+    outcome = closing.after["outcome"]
+    assert outcome["content_hash"] == install.summary["content_hash"] and outcome["version"] == version
+    assert "DaemonSet linkerd-cni/linkerd-cni" in outcome["applied"] and outcome["checks_failed"] == []
+    assert outcome["cni_version_after"] == cluster.cni_version
+
     again = run_via_api(client, cluster, "install-cni", {"version": version})
     assert again.state == RunState.SUCCEEDED
     assert any("no changes" in m for m in again.events.values_list("message", flat=True))
+    again_outcome = AuditEvent.objects.get(action="run.succeeded", object_id=str(again.pk)).after["outcome"]
+    assert again_outcome["changed"] is False and again_outcome["content_hash"] == outcome["content_hash"]
 
     removal = run_via_api(client, cluster, "uninstall-cni")
     assert removal.state == RunState.SUCCEEDED, removal.error
