@@ -11,6 +11,7 @@ from clusters import kubeconfig
 from clusters.models import Cluster, CredentialKind
 from cnimgr.api.errors import Conflict, ServiceError
 from cnimgr.redaction import remember_secret
+from lifecycle.addresses import literal_host_problem
 
 log = structlog.get_logger(__name__)
 SECRET_FIELDS = ("token", "client_key")
@@ -22,6 +23,10 @@ EDITABLE = ("display_name", "description", "server", "ca_bundle", "credential_ki
 def _validate(cluster: Cluster) -> None:
     if cluster.server and not cluster.server.startswith("https://"):
         raise ServiceError("The API server URL must start with https://.", fields={"server": ["must be https"]})
+    problem = literal_host_problem(cluster.server, settings.CNIMGR_FORBIDDEN_NETWORKS)
+    if problem:
+        raise ServiceError(f"The API server URL is refused: {problem}.", fields={"server": [problem]},
+                           hint="Use the API server's own address; see CNIMGR_FORBIDDEN_NETWORKS.")  # fmt: skip
     if cluster.ca_bundle:
         try:
             kubeconfig._check_certificate(cluster.ca_bundle, "ca_bundle")
@@ -149,11 +154,16 @@ def import_kubeconfig(
             refused.append({"context": candidate.context, "reason": f"a cluster named '{name}' exists already",
                             "hint": "Use name_prefix, or delete or rename the existing cluster."})  # fmt: skip
             continue
-        cluster = create_cluster(
-            actor=actor, name=name, display_name=candidate.context, server=candidate.server,
-            ca_bundle=candidate.ca_pem, credential_kind=candidate.credential_kind, token=candidate.token,
-            client_certificate=candidate.client_certificate, client_key=candidate.client_key, labels=labels or {},
-        )  # fmt: skip
+        try:
+            cluster = create_cluster(
+                actor=actor, name=name, display_name=candidate.context, server=candidate.server,
+                ca_bundle=candidate.ca_pem, credential_kind=candidate.credential_kind, token=candidate.token,
+                client_certificate=candidate.client_certificate, client_key=candidate.client_key,
+                labels=labels or {},
+            )  # fmt: skip
+        except ServiceError as exc:  # one refused context does not stop the others
+            refused.append({"context": candidate.context, "reason": exc.message.rstrip("."), "hint": exc.hint})
+            continue
         imported.append(cluster)
     if context and refused and not imported:
         item = refused[0]

@@ -19,6 +19,7 @@ from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 
+from lifecycle.addresses import DEFAULT_FORBIDDEN_NETWORKS, Network, check_server, parse_networks
 from lifecycle.errors import ClusterError
 
 # Every request gets a deadline; a hung API server must not hang a worker forever.
@@ -45,6 +46,8 @@ class ClusterConnection:
     client_cert_pem: str = field(default="", repr=False)
     client_key_pem: str = field(default="", repr=False)
     insecure_skip_tls_verify: bool = False
+    # Checked (with DNS resolution) before the first request: credentials never go to a metadata address.
+    forbidden_networks: tuple[Network, ...] = field(default=parse_networks(DEFAULT_FORBIDDEN_NETWORKS), repr=False)
     _tmpdir: str | None = field(default=None, init=False, repr=False)
     _api: k8s.ApiClient | None = field(default=None, init=False, repr=False)
     _dynamic: DynamicClient | None = field(default=None, init=False, repr=False)
@@ -68,6 +71,7 @@ class ClusterConnection:
         """The one ApiClient of this connection (created on first use, thread-safe)."""
         with self._lock:
             if self._api is None:
+                check_server(self.server, self.forbidden_networks)
                 # The client wants file paths for CA, cert and key. mkdtemp creates the directory 0700.
                 self._tmpdir = tempfile.mkdtemp(prefix="cnimgr-conn-")
                 config = k8s.Configuration()

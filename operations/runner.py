@@ -6,6 +6,7 @@ import socket
 import traceback
 
 import structlog
+from django.conf import settings
 
 from clusters.models import Cluster
 from cnimgr.redaction import remember_secret
@@ -36,6 +37,7 @@ def connection_for(cluster: Cluster) -> ClusterConnection:
         token=cluster.token,
         client_cert_pem=cluster.client_certificate,
         client_key_pem=cluster.client_key,
+        forbidden_networks=settings.CNIMGR_FORBIDDEN_NETWORKS,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import environ
 
 from cnimgr.settings.embedded import data_dir, filesystem_broker, local_keys
+from lifecycle.addresses import DEFAULT_FORBIDDEN_NETWORKS, parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -140,6 +141,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # How long a worker may go without heart-beating before its run is declared lost.
 CNIMGR_LEASE_SECONDS = env.int("CNIMGR_LEASE_SECONDS", default=120)
+# Addresses cnimgr never sends cluster credentials to (CIDRs, comma-separated); checked after DNS resolution.
+CNIMGR_FORBIDDEN_NETWORKS = parse_networks(
+    env.list("CNIMGR_FORBIDDEN_NETWORKS", default=list(DEFAULT_FORBIDDEN_NETWORKS))
+)
 CNIMGR_QUEUED_RESEND_SECONDS = env.int("CNIMGR_QUEUED_RESEND_SECONDS", default=120)
 
 # --- REST API ---------------------------------------------------------------------------------------------

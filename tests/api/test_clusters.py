@@ -1,6 +1,7 @@
 import logging
 
 import pytest
+import yaml
 from django.db import connection
 
 from audit.models import AuditEvent
@@ -153,3 +154,26 @@ def test_canary_secret_never_leaves(client_as, caplog):
     assert run.state == "failed"
     assert CANARY not in str(run.summary) + run.error + run.traceback
     assert all(CANARY not in e.message + str(e.data) for e in run.events.all())
+
+
+def test_metadata_addresses_are_refused_at_registration_naming_the_field(client_as):
+    client = client_as("operator")
+    response = client.post("/api/v1/clusters/", body(server="https://169.254.169.254:443"), format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert "169.254.0.0/16" in error["message"] and "server" in error["fields"]
+    assert not Cluster.objects.exists() and CANARY not in response.content.decode()
+
+
+def test_import_refuses_only_the_context_pointing_at_a_metadata_address(client_as):
+    good = kubeconfig({"prod": {"token": CANARY}})
+    config = yaml.safe_load(good)
+    config["clusters"].append({"name": "meta", "cluster": {"server": "https://[fe80::a9fe:a9fe]:443"}})
+    config["contexts"].append({"name": "meta", "context": {"cluster": "meta", "user": config["users"][0]["name"]}})
+    response = client_as("operator").post(
+        "/api/v1/clusters/import-kubeconfig/", {"kubeconfig": yaml.safe_dump(config), "all": True}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert [c["name"] for c in data["imported"]] == ["prod"]
+    assert data["refused"][0]["context"] == "meta" and "fe80::/10" in data["refused"][0]["reason"]
