@@ -141,6 +141,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # How long a worker may go without heart-beating before its run is declared lost.
 CNIMGR_LEASE_SECONDS = env.int("CNIMGR_LEASE_SECONDS", default=120)
+# How long a run waits before asking again for a cluster that another changing run holds.
+CNIMGR_LEASE_RETRY_SECONDS = env.int("CNIMGR_LEASE_RETRY_SECONDS", default=15)
 # Addresses cnimgr never sends cluster credentials to (CIDRs, comma-separated); checked after DNS resolution.
 CNIMGR_FORBIDDEN_NETWORKS = parse_networks(
     env.list("CNIMGR_FORBIDDEN_NETWORKS", default=list(DEFAULT_FORBIDDEN_NETWORKS))

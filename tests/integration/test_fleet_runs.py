@@ -180,3 +180,36 @@ def test_periodic_observation_detects_what_a_cluster_runs(fleet):
     observe_cluster(cluster)
     cluster.refresh_from_db()
     assert cluster.cni_version == ""
+
+
+def test_concurrent_changing_runs_on_one_cluster_take_turns(fleet, client_as, worker_env, celery_worker_process):
+    """Four install-cni runs at once, on two workers with four slots: the lease lets exactly one change the
+    cluster at a time; the others wait and run after it, each with a new fencing token."""
+    from operations.models import ClusterLease
+
+    worker_env["CNIMGR_LEASE_RETRY_SECONDS"] = "2"
+    celery_worker_process("w1")
+    celery_worker_process("w2")
+    cluster = register(fleet.clusters[2], name="fleet-contention")
+    client = client_as("operator")
+    version = latest("edge").version
+    ids = []
+    for _ in range(4):
+        response = client.post("/api/v1/runs/", {"cluster": cluster.name, "kind": "install-cni",
+                                                 "params": {"version": version}}, format="json")  # fmt: skip
+        assert response.status_code == 202
+        ids.append(response.json()["id"])
+    finished = Run.objects.filter(pk__in=ids, state__in=RunState.FINISHED)
+    wait_for(lambda: finished.count() == 4, timeout=240, message="all four runs to finish")
+    runs = list(finished.order_by("started_at"))
+    assert [r.state for r in runs] == [RunState.SUCCEEDED] * 4, [(r.pk, r.error) for r in runs]
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert later.started_at >= earlier.finished_at, f"runs #{earlier.pk} and #{later.pk} overlapped"
+    waited = Run.objects.filter(pk__in=ids, events__message__startswith="Waiting: run #").distinct().count()
+    assert waited >= 1
+    lease = ClusterLease.objects.get(cluster=cluster)
+    assert lease.token == 4 and lease.run is None  # one fencing token per turn, released after the last
+    assert sum(any("no changes" in m for m in r.events.values_list("message", flat=True)) for r in runs) == 3
+
+    removal = run_via_api(client, cluster, "uninstall-cni")
+    assert removal.state == RunState.SUCCEEDED, removal.error
