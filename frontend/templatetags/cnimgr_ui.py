@@ -170,3 +170,11 @@ def diff_rows(event) -> list[dict]:
 @register.filter
 def level_class(level: str) -> str:
     return {"error": "lvl-error", "warning": "lvl-warning", "debug": "lvl-debug"}.get(level, "lvl-info")
+
+
+@register.inclusion_tag("frontend/partials/run_summary.html")
+def run_summary(summary: Any, nested: bool = False) -> dict[str, Any]:
+    """A run's summary, readable: checks as tables, the diff coloured, manifests folded away."""
+    from frontend.summary import summary_context
+
+    return summary_context(summary, nested)
