@@ -1,4 +1,6 @@
+import contextlib
 import csv
+import importlib
 import io
 import json
 from datetime import timedelta
@@ -7,6 +9,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.models import AppendOnlyError, AuditEvent
@@ -16,6 +19,25 @@ from tests.factories import ClusterFactory
 pytestmark = pytest.mark.django_db
 
 
+@contextlib.contextmanager
+def around_the_guard():
+    """A cursor that writes around the database's append-only trigger, as a database superuser could."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # row triggers do not fire
+            try:
+                yield cursor
+            finally:
+                cursor.execute("SET session_replication_role = DEFAULT")
+        else:
+            migration = importlib.import_module("audit.migrations.0002_append_only_triggers")
+            cursor.execute("DROP TRIGGER audit_auditevent_append_only")
+            try:
+                yield cursor
+            finally:
+                cursor.execute(migration.CREATE["sqlite"][0])
+
+
 def test_events_are_append_only():
     event = record("test.thing", object_type="thing", object_name="x")
     event.message = "changed"
@@ -23,13 +45,30 @@ def test_events_are_append_only():
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(pk=event.pk).update(message="bulk")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+
+
+def test_the_database_refuses_changes_whatever_the_code_path():
+    event = record("test.thing", object_type="thing", object_name="x")
+    statements = ["UPDATE audit_auditevent SET message = 'raw' WHERE id = %s"]
+    if connection.vendor == "postgresql":  # SQLite keeps DELETE for Django's test flush (no TRUNCATE there)
+        statements.append("DELETE FROM audit_auditevent WHERE id = %s")
+    for sql in statements:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).message == ""
+    assert verify_chain() == (True, 1, "")
 
 
 def test_chain_detects_alteration_and_removal():
     for index in range(3):
         record("test.thing", object_type="thing", object_name=f"x{index}")
     assert verify_chain() == (True, 3, "")
-    AuditEvent.objects.filter(object_name="x1").update(message="tampered")
+    with around_the_guard() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET message = 'tampered' WHERE object_name = 'x1'")
     intact, _, problem = verify_chain()
     assert not intact and "altered" in problem
     with pytest.raises(CommandError, match="NOT intact"):
@@ -39,7 +78,8 @@ def test_chain_detects_alteration_and_removal():
 def test_chain_detects_deleted_newest_event():
     for index in range(3):
         record("test.thing", object_type="thing", object_name=f"x{index}")
-    AuditEvent.objects.filter(object_name="x2")._raw_delete(AuditEvent.objects.db)
+    with around_the_guard() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE object_name = 'x2'")
     intact, _, problem = verify_chain()
     assert not intact and "removed" in problem
 
