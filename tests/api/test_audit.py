@@ -132,3 +132,22 @@ def test_filter_by_cluster_labels(client_as):
     record("cluster.update", object_type="cluster", object_name="d1", cluster="d1")
     events = client_as("viewer").get("/api/v1/audit-events/", {"label": "env=prod", "action": "cluster.update"})
     assert [e["cluster"] for e in events.json()["results"]] == ["p1"]
+
+
+@pytest.mark.parametrize("refusal", [DatabaseError("audit table full"), RuntimeError("hash failed")])
+def test_a_change_whose_audit_event_cannot_be_written_does_not_happen(user_with_role, monkeypatch, refusal):
+    """Fail closed: no audit event, no change, and the caller is told."""
+    from rest_framework.test import APIClient
+
+    from clusters.models import Cluster
+    from tests.api.test_clusters import body
+
+    def refuse(self, *args, **kwargs):
+        raise refusal
+
+    monkeypatch.setattr(AuditEvent, "save", refuse)
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(user_with_role("operator"))
+    response = client.post("/api/v1/clusters/", body(name="never-audited"), format="json")
+    assert response.status_code >= 500
+    assert not Cluster.objects.filter(name="never-audited").exists() and not AuditEvent.objects.exists()
