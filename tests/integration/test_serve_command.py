@@ -77,5 +77,7 @@ def test_serve_command_runs_web_worker_and_beat_on_embedded_defaults(tmp_path):
     time.sleep(1)
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "the web server outlived serve.sh"
-    workers = subprocess.run(["pgrep", "-f", "celery -A cnimgr worker -B"], capture_output=True, text=True).stdout
+    # This serve's worker only: its beat schedule lives in this test's data dir (another cnimgr may be running)
+    mine = f"celery -A cnimgr worker -B .*{tmp_path / 'var'}"
+    workers = subprocess.run(["pgrep", "-f", mine], capture_output=True, text=True).stdout
     assert workers.strip() == "", "the worker outlived serve.sh"
