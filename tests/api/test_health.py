@@ -13,11 +13,14 @@ def test_healthz_and_readyz_answer_without_login(client):
     assert checks["database"] == "ok" and checks["broker"] == "ok" and checks["broker_ms"] >= 0
 
 
-def test_readyz_names_the_broker_when_it_is_down_and_leaks_nothing(client, settings):
+def test_readyz_names_the_broker_when_it_is_down_and_leaks_nothing(client, monkeypatch):
     from cnimgr.celery import app
 
+    down = "redis://:SECRET-BROKER-PASSWORD@127.0.0.1:1/0"  # nothing listens on port 1
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting, so both point at the dead broker.
+    monkeypatch.setenv("CELERY_BROKER_URL", down)
     original = app.conf.broker_url
-    app.conf.broker_url = "redis://:SECRET-BROKER-PASSWORD@127.0.0.1:1/0"  # nothing listens on port 1
+    app.conf.broker_url = down
     try:
         response = client.get("/readyz")
     finally:
