@@ -199,7 +199,8 @@ def test_adopts_a_cli_install(fleet, cleanup):
             dyn.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"]).create(
                 body=manifest, namespace=manifest["metadata"].get("namespace"))
     with connect(cluster) as conn:
-        assert run(conn, "check")[0]["observed"]["cni"]["installed_by"] == "linkerd-cli"
+        # The "CLI install" was created a moment ago: wait for its pods, as `linkerd check` does.
+        assert run(conn, "check", wait_seconds=60)[0]["observed"]["cni"]["installed_by"] == "linkerd-cli"
         result, reporter = run(conn, "install-cni", version=TARGET, timeout_seconds=120)
     actions = {d["object"]: d["action"] for d in result["diff"]}
     assert actions["DaemonSet linkerd-cni/linkerd-cni"] == "update"  # only the created-by annotation differs
